@@ -1,0 +1,92 @@
+"""The errors frontdesk raises, as a small hierarchy callers can route on.
+
+The worker runtime sends every `DecodeError` straight to the dead-letter queue (retrying
+cannot fix bytes), and the DLQ records its `reason` code, so the codes are part of the
+operator-facing contract: keep them stable. Each error keeps the raw bytes it failed on so
+the DLQ can forward them untouched, and is raised `from` the library error it wraps.
+"""
+
+from __future__ import annotations
+
+
+class FrontdeskError(Exception):
+    """Base of every error frontdesk raises on purpose."""
+
+
+class DecodeError(FrontdeskError):
+    """Bytes from Kafka could not be turned into an event."""
+
+    reason: str = "malformed"
+
+    def __init__(self, message: str, *, raw: bytes) -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class BadMagicError(DecodeError):
+    """The bytes do not start with the Avro single-object marker C3 01."""
+
+    reason = "bad_magic"
+
+
+class UnknownSchemaError(DecodeError):
+    """The writer's schema fingerprint matches no shipped schema version."""
+
+    reason = "unknown_schema"
+
+    def __init__(self, message: str, *, raw: bytes, fingerprint: str) -> None:
+        super().__init__(message, raw=raw)
+        self.fingerprint = fingerprint
+        """The 8 fingerprint bytes as written on the wire, in hex."""
+
+
+class TruncatedEventError(DecodeError):
+    """The bytes end before the header or the Avro body does."""
+
+    reason = "truncated"
+
+
+class MalformedEventError(DecodeError):
+    """The body does not parse with the writer's schema (bad union/enum index, junk tail)."""
+
+    reason = "malformed"
+
+
+class InvalidEventError(DecodeError):
+    """The body is valid Avro but the event breaks a model rule (pattern, range, order)."""
+
+    reason = "invalid_event"
+
+
+class EventValidationError(FrontdeskError):
+    """An event was refused before it was sent; the message names the offending field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SchemaError(FrontdeskError):
+    """The schema directory is unusable: a file is missing, malformed or breaks a rule."""
+
+
+class SchemaCompatibilityError(SchemaError):
+    """A newer schema version cannot read older data (or, when declared, the reverse)."""
+
+    def __init__(self, issues: list[str]) -> None:
+        super().__init__("incompatible schema change:\n  " + "\n  ".join(issues))
+        self.issues = issues
+
+
+__all__ = [
+    "BadMagicError",
+    "DecodeError",
+    "EventValidationError",
+    "FrontdeskError",
+    "InvalidEventError",
+    "MalformedEventError",
+    "SchemaCompatibilityError",
+    "SchemaError",
+    "TruncatedEventError",
+    "UnknownSchemaError",
+]
