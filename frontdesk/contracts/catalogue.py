@@ -1,0 +1,120 @@
+"""The event catalogue in `docs/events.md`, rendered from the schemas.
+
+PMS developers and operators look events up by name; generating the page from the schemas
+(and testing that the committed page is current) means it can never describe an event
+differently from what is on the wire.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from frontdesk.contracts.registry import SchemaRegistry, SchemaVersion, default_registry
+
+CATALOGUE_PATH = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+"""The committed catalogue, in a source checkout."""
+
+
+def render_catalogue(registry: SchemaRegistry | None = None) -> str:
+    """The Markdown catalogue of every event type in `registry`."""
+    registry = registry or default_registry()
+    out = [
+        "# Event catalogue",
+        "",
+        "Generated from `schemas/` by `frontdesk schemas catalogue` "
+        "(`frontdesk.contracts.write_catalogue`); do not edit.",
+        "",
+        "Every event starts with `meta` (the `EventMeta` envelope, below). Fingerprints are "
+        "the 8 bytes after `C3 01` in the single-object encoding, in hex. *Ordered* event "
+        "types are processed strictly in order per key (`<tenant_id>/<property_id>`), also "
+        "across retries.",
+        "",
+        "| Event | Queue | Ordered | Current version |",
+        "|---|---|---|---|",
+    ]
+    for event_type in registry.event_types:
+        latest = registry.latest(event_type)
+        out.append(
+            f"| [{event_type}](#{event_type.lower()}) | {latest.queue} | "
+            f"{'yes' if latest.ordered else 'no'} | v{latest.version} |"
+        )
+    for event_type in registry.event_types:
+        out += ["", *_event_section(registry.versions(event_type))]
+    meta = registry.latest(registry.event_types[0]).schema["fields"][0]["type"]
+    if isinstance(meta, dict):
+        out += ["", "## EventMeta", "", str(meta.get("doc", "")), "", *_fields_table(meta)]
+    return "\n".join(out) + "\n"
+
+
+def write_catalogue(registry: SchemaRegistry | None = None, path: Path = CATALOGUE_PATH) -> bool:
+    """Write the catalogue to `path`; return whether the file changed."""
+    text = render_catalogue(registry)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def catalogue_up_to_date(
+    registry: SchemaRegistry | None = None, path: Path = CATALOGUE_PATH
+) -> bool:
+    """Whether `path` holds exactly what `render_catalogue` would write."""
+    return path.exists() and path.read_text(encoding="utf-8") == render_catalogue(registry)
+
+
+def _event_section(versions: tuple[SchemaVersion, ...]) -> list[str]:
+    latest = versions[-1]
+    lines = [
+        f"## {latest.event_type}",
+        "",
+        str(latest.schema.get("doc", "")),
+        "",
+        f"- Queue: `{latest.queue}`; ordered: {'yes' if latest.ordered else 'no'}; "
+        f"compatibility: {latest.compatibility}",
+        "- Versions: " + ", ".join(f"v{sv.version} `{sv.fingerprint_hex}`" for sv in versions),
+        "",
+    ]
+    fields = [f for f in latest.schema["fields"] if f["name"] != "meta"]
+    return lines + _fields_table({"fields": fields}, versions)
+
+
+def _fields_table(record: dict[str, Any], versions: tuple[SchemaVersion, ...] = ()) -> list[str]:
+    lines = ["| Field | Type | Since | Description |", "|---|---|---|---|"]
+    for field in record["fields"]:
+        since = next(
+            (
+                f"v{sv.version}"
+                for sv in versions
+                if any(f["name"] == field["name"] for f in sv.schema["fields"])
+            ),
+            "",
+        )
+        doc = str(field.get("doc", "")).replace("|", "\\|")
+        lines.append(f"| `{field['name']}` | {_type_name(field['type'])} | {since} | {doc} |")
+    return lines
+
+
+def _type_name(schema: Any) -> str:
+    if isinstance(schema, list):
+        branches = [_type_name(b) for b in schema if b != "null"]
+        return " \\| ".join(branches) + (" (optional)" if "null" in schema else "")
+    if isinstance(schema, str):
+        return f"`{schema.rpartition('.')[2]}`"
+    kind = schema["type"]
+    logical = schema.get("logicalType")
+    if logical == "decimal":
+        return f"decimal({schema['precision']}, {schema.get('scale', 0)})"
+    if logical:
+        return f"`{logical}`"
+    if kind == "enum":
+        symbols = ", ".join(f"`{s}`" for s in schema["symbols"])
+        return f"enum {schema['name']}: {symbols} (default `{schema.get('default')}`)"
+    if kind == "array":
+        return f"array of {_type_name(schema['items'])}"
+    if kind == "map":
+        return f"map of {_type_name(schema['values'])}"
+    if kind == "record":
+        return f"`{schema['name']}`"
+    return f"`{kind}`"
