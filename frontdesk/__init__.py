@@ -1,0 +1,1 @@
+"""frontdesk: the Kafka event backbone for multi-tenant Property Management Systems."""

@@ -1,0 +1,48 @@
+"""What every CLI command shares: settings, the admin client, and error reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+from rich.console import Console
+
+from frontdesk.broker import BrokerError
+from frontdesk.connection import NoClusterError, client_config
+from frontdesk.settings import Settings
+from frontdesk.topology import Topology, TopologyError, load_topology
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn the product's expected failures into one clear line and a non-zero exit."""
+    try:
+        yield
+    except (BrokerError, NoClusterError, TopologyError) as exc:
+        fail(str(exc))
+    except KafkaException as exc:
+        fail(f"Kafka refused the request: {exc.args[0] if exc.args else exc}")
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def admin_client(conf: Settings | None = None) -> AdminClient:
+    return AdminClient(client_config(conf))
+
+
+def topology(conf: Settings | None = None) -> Topology:
+    return load_topology((conf or settings()).topology)

@@ -1,0 +1,17 @@
+"""The ``frontdesk`` command. Each group lives in its own module beside this one."""
+
+from __future__ import annotations
+
+import typer
+
+from frontdesk.cli import bench, broker, topics
+
+app = typer.Typer(
+    name="frontdesk",
+    help="The Kafka event backbone for multi-tenant Property Management Systems.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(broker.app, name="broker")
+app.add_typer(topics.app, name="topics")
+app.add_typer(bench.app, name="bench")

@@ -1,0 +1,69 @@
+"""Kafka header names: the envelope every frontdesk record carries, in one place.
+
+Headers repeat what routing, filtering and review need without decoding the payload (tenant,
+event type, event id, schema fingerprint), carry W3C trace context, and, on retry and DLQ
+records, the history of the event's failures. Values are UTF-8 strings; times are
+milliseconds since the epoch, written as decimal strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+# -- on every event (set by the producer) -------------------------------------------------
+TENANT = "fd-tenant"
+EVENT_TYPE = "fd-event-type"
+EVENT_ID = "fd-event-id"
+SCHEMA_FINGERPRINT = "fd-schema"
+"""Hex of the writer schema's CRC-64-AVRO fingerprint (also inside the body's header)."""
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
+
+# -- on retry, parked and DLQ records (set by the worker runtime) -------------------------
+ATTEMPT = "fd-attempt"
+"""How many times the event has been handled so far (1 after the first failure)."""
+ORIGINAL_TOPIC = "fd-original-topic"
+ORIGINAL_PARTITION = "fd-original-partition"
+ORIGINAL_OFFSET = "fd-original-offset"
+ORIGINAL_TIMESTAMP = "fd-original-timestamp"
+FIRST_FAILURE_AT = "fd-first-failure-at"
+LAST_FAILURE_AT = "fd-last-failure-at"
+DUE_AT = "fd-due-at"
+"""When a retry tier may run the event again (ms since epoch)."""
+ERROR_CLASS = "fd-error-class"
+ERROR_MESSAGE = "fd-error-message"
+STACK_TRACE = "fd-stack-trace"
+REASON = "fd-reason"
+"""Why a record is in the DLQ: ``retries_exhausted``, ``non_retryable``, ``bad_magic``,
+``unknown_schema``, ``truncated``, ``malformed``, ``invalid_event``, ``tenant_mismatch``,
+``no_handler``, ..."""
+WORKER_ID = "fd-worker-id"
+DEAD_LETTERED_AT = "fd-dead-lettered-at"
+TRACE_ID = "fd-trace-id"
+DIVERTED_FROM = "fd-diverted-from"
+DEPENDENCY = "fd-dependency"
+
+Headers = list[tuple[str, bytes]]
+
+
+def get(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> str | None:
+    """The last value of header ``name`` as text, or ``None``.
+
+    The last one wins because a record forwarded through several tiers may carry a header
+    more than once; the runtime replaces rather than appends, but readers stay tolerant.
+    """
+    if not headers:
+        return None
+    value: str | None = None
+    for key, raw in headers:
+        if key == name:
+            value = None if raw is None else raw.decode("utf-8", errors="replace")
+    return value
+
+
+def replace(
+    headers: Sequence[tuple[str, bytes | None]] | None, updates: Mapping[str, str]
+) -> Headers:
+    """Copy ``headers`` with each name in ``updates`` set to its new value (once)."""
+    kept = [(k, v or b"") for k, v in (headers or []) if k not in updates]
+    return kept + [(k, v.encode()) for k, v in updates.items()]

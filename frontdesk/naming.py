@@ -1,0 +1,146 @@
+"""Topic names: the only place that knows how a queue, tenant, tier or DLQ becomes a name.
+
+Pooled tenants share ``pms.<queue>``; a dedicated tenant gets ``tenant.<id>.<queue>`` so that
+one prefixed ACL on ``tenant.<id>.`` covers all of its topics and nothing else. Retry tiers
+and the DLQ hang off their main topic, so they inherit the tenant prefix too.
+
+An optional *namespace* (``staging`` -> ``staging.pms.sync``) lets several environments, or
+several test runs, share one cluster without sharing topics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from frontdesk.queues import QueueType
+
+POOLED_PREFIX = "pms."
+TENANT_PREFIX = "tenant."
+RETRY_INFIX = ".retry."
+DLQ_SUFFIX = ".dlq"
+PARKED_SUFFIX = ".parked"
+
+TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_DURATION_RE = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def validate_tenant_id(tenant_id: str) -> str:
+    """Refuse ids that would escape their topic prefix or break a topic name."""
+    if not TENANT_ID_RE.match(tenant_id):
+        raise ValueError(
+            f"invalid tenant id {tenant_id!r}: use 1-63 lower-case letters, digits and '-', "
+            "starting with a letter or digit"
+        )
+    return tenant_id
+
+
+NAMESPACE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def validate_namespace(namespace: str) -> str:
+    if not NAMESPACE_RE.match(namespace):
+        raise ValueError(
+            f"invalid namespace {namespace!r}: use 1-40 lower-case letters, digits, '-' or '_'"
+        )
+    return namespace
+
+
+def _ns(namespace: str | None) -> str:
+    return f"{validate_namespace(namespace)}." if namespace else ""
+
+
+def tenant_prefix(tenant_id: str, namespace: str | None = None) -> str:
+    """The prefix every topic of a dedicated tenant starts with (ends in the delimiter, so
+    that the ACL for ``t1`` does not also match ``t10``)."""
+    return f"{_ns(namespace)}{TENANT_PREFIX}{validate_tenant_id(tenant_id)}."
+
+
+def main_topic(
+    queue: QueueType | str, tenant_id: str | None = None, namespace: str | None = None
+) -> str:
+    """``pms.<queue>`` for pooled tenants, ``tenant.<id>.<queue>`` for a dedicated one."""
+    queue = QueueType(queue)
+    if tenant_id is None:
+        return f"{_ns(namespace)}{POOLED_PREFIX}{queue.value}"
+    return f"{tenant_prefix(tenant_id, namespace)}{queue.value}"
+
+
+def retry_topic(main: str, delay: str) -> str:
+    """The retry tier of ``main`` that waits ``delay`` (a duration such as ``10s``)."""
+    parse_duration_ms(delay)
+    return f"{main}{RETRY_INFIX}{delay}"
+
+
+def dlq_topic(main: str) -> str:
+    return f"{main}{DLQ_SUFFIX}"
+
+
+def parked_topic(main: str) -> str:
+    return f"{main}{PARKED_SUFFIX}"
+
+
+def parse_duration_ms(text: str) -> int:
+    """``10s`` -> 10000. Durations are written with one unit, as in the topology file."""
+    match = _DURATION_RE.match(text.strip())
+    if match is None:
+        raise ValueError(
+            f"invalid duration {text!r}: write a whole number and one unit, e.g. 10s, 1m, 1h"
+        )
+    value = int(match.group(1))
+    if value <= 0:
+        raise ValueError(f"invalid duration {text!r}: must be positive")
+    return value * _UNIT_MS[match.group(2)]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicName:
+    """A parsed topic name: which queue and tenant it serves and what role it plays."""
+
+    queue: QueueType
+    tenant_id: str | None
+    role: str  # "main", "retry", "dlq" or "parked"
+    delay: str | None = None
+    namespace: str | None = None
+
+    @property
+    def main(self) -> str:
+        return main_topic(self.queue, self.tenant_id, self.namespace)
+
+
+def parse_topic(name: str, namespace: str | None = None) -> TopicName | None:
+    """Recognise one of our topic names (in ``namespace``); ``None`` for anything else."""
+    rest: str
+    tenant: str | None
+    prefix = _ns(namespace)
+    if not name.startswith(prefix):
+        return None
+    name = name[len(prefix) :]
+    if name.startswith(POOLED_PREFIX):
+        tenant, rest = None, name[len(POOLED_PREFIX) :]
+    elif name.startswith(TENANT_PREFIX):
+        tenant, _, rest = name[len(TENANT_PREFIX) :].partition(".")
+        if not TENANT_ID_RE.match(tenant):
+            return None
+    else:
+        return None
+    queue_part, _, suffix = rest.partition(".")
+    try:
+        queue = QueueType(queue_part)
+    except ValueError:
+        return None
+    if suffix == "":
+        return TopicName(queue, tenant, "main", None, namespace)
+    if suffix == DLQ_SUFFIX[1:]:
+        return TopicName(queue, tenant, "dlq", None, namespace)
+    if suffix == PARKED_SUFFIX[1:]:
+        return TopicName(queue, tenant, "parked", None, namespace)
+    if suffix.startswith("retry."):
+        delay = suffix[len("retry.") :]
+        try:
+            parse_duration_ms(delay)
+        except ValueError:
+            return None
+        return TopicName(queue, tenant, "retry", delay, namespace)
+    return None

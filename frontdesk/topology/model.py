@@ -1,0 +1,281 @@
+"""The topology file's typed model, and the list of topics it implies.
+
+Validated at load time so a mistake names its line and field before anything touches
+Kafka. The file says *what* exists; ``frontdesk.admin`` makes the cluster match it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from frontdesk import naming
+from frontdesk.queues import QueueType
+
+Duration = Annotated[str, Field(pattern=r"^\d+(ms|s|m|h|d)$")]
+
+
+class TopologyError(ValueError):
+    """The topology file is unreadable or invalid; the message names the file, line and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClusterSpec(_Strict):
+    replication_factor: int = Field(default=1, ge=1)
+    """1 only suits the single local broker; production files raise it to 3."""
+    namespace: str | None = None
+    """Prefix for every topic name, so environments can share one cluster."""
+
+    @field_validator("namespace")
+    @classmethod
+    def _valid_namespace(cls, value: str | None) -> str | None:
+        return None if value is None else naming.validate_namespace(value)
+
+
+class RetrySpec(_Strict):
+    tiers: list[Duration] = Field(default_factory=lambda: ["10s", "1m", "10m", "1h"])
+    """Delays of the successive retry tiers; an event that fails the last goes to the DLQ."""
+    retention: Duration = "7d"
+
+    @field_validator("tiers")
+    @classmethod
+    def _increasing(cls, tiers: list[str]) -> list[str]:
+        delays = [naming.parse_duration_ms(t) for t in tiers]
+        if len(set(tiers)) != len(tiers):
+            raise ValueError("retry tiers must be distinct")
+        if delays != sorted(delays):
+            raise ValueError("retry tiers must escalate: list them from shortest to longest")
+        return tiers
+
+    @model_validator(mode="after")
+    def _retention_outlives_delays(self) -> RetrySpec:
+        longest = max((naming.parse_duration_ms(t) for t in self.tiers), default=0)
+        if naming.parse_duration_ms(self.retention) <= longest:
+            raise ValueError(
+                f"retention {self.retention} must be longer than the longest tier, or a "
+                "waiting event would be deleted before it is due"
+            )
+        return self
+
+
+class DlqSpec(_Strict):
+    retention: Duration = "30d"
+    partitions: int | None = Field(default=None, ge=1)
+
+
+class QueueSpec(_Strict):
+    partitions: int = Field(default=6, ge=1)
+    retention: Duration = "7d"
+    config: dict[str, str] = Field(default_factory=dict)
+    """Extra topic configs for the main topic (e.g. ``min.insync.replicas``)."""
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    dlq: DlqSpec = Field(default_factory=DlqSpec)
+
+
+class TenantMode(StrEnum):
+    POOLED = "pooled"
+    DEDICATED = "dedicated"
+
+
+class QuotaSpec(_Strict):
+    producer_byte_rate: int | None = Field(default=None, ge=1)
+    consumer_byte_rate: int | None = Field(default=None, ge=1)
+    request_percentage: float | None = Field(default=None, gt=0)
+
+
+class TenantSpec(_Strict):
+    id: str
+    name: str | None = None
+    mode: TenantMode = TenantMode.POOLED
+    principal: str | None = None
+    """Kafka principal (``User:<name>``) that gets the tenant's prefixed ACLs; dedicated only."""
+    partitions: int | None = Field(default=None, ge=1)
+    """Overrides every queue's partition count for this tenant's dedicated topics."""
+    quotas: QuotaSpec | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return naming.validate_tenant_id(value)
+
+    @field_validator("principal")
+    @classmethod
+    def _valid_principal(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("User:"):
+            raise ValueError("principal must look like 'User:<name>'")
+        return value
+
+    @model_validator(mode="after")
+    def _dedicated_only(self) -> TenantSpec:
+        if self.mode is TenantMode.POOLED and (self.principal or self.partitions):
+            raise ValueError("principal and partitions apply to dedicated tenants only")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic the cluster must have."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def _ms(duration: str) -> str:
+    return str(naming.parse_duration_ms(duration))
+
+
+class Topology(_Strict):
+    cluster: ClusterSpec = Field(default_factory=ClusterSpec)
+    queues: dict[QueueType, QueueSpec]
+    tenants: list[TenantSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Topology:
+        missing = [q.value for q in QueueType if q not in self.queues]
+        if missing:
+            raise ValueError(f"every queue type must be declared; missing: {', '.join(missing)}")
+        ids = [t.id for t in self.tenants]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"tenant ids must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @functools.cached_property
+    def _tenants_by_id(self) -> dict[str, TenantSpec]:
+        return {t.id: t for t in self.tenants}
+
+    def tenant(self, tenant_id: str) -> TenantSpec | None:
+        return self._tenants_by_id.get(tenant_id)
+
+    def is_dedicated(self, tenant_id: str) -> bool:
+        spec = self.tenant(tenant_id)
+        return spec is not None and spec.mode is TenantMode.DEDICATED
+
+    def dedicated_tenants(self) -> list[TenantSpec]:
+        return [t for t in self.tenants if t.mode is TenantMode.DEDICATED]
+
+    def main_topic_for(self, queue: QueueType, tenant_id: str) -> str:
+        """The topic an event of ``tenant_id`` on ``queue`` is produced to.
+
+        Tenants the file does not name are pooled: a new small customer needs no deploy.
+        """
+        return naming.main_topic(
+            queue, tenant_id if self.is_dedicated(tenant_id) else None, self.namespace
+        )
+
+    @property
+    def namespace(self) -> str | None:
+        return self.cluster.namespace
+
+    def tenant_prefix(self, tenant_id: str) -> str:
+        return naming.tenant_prefix(tenant_id, self.namespace)
+
+    def main_topics(self, queue: QueueType) -> list[str]:
+        """The pooled topic and every dedicated tenant's topic of ``queue``."""
+        return [naming.main_topic(queue, None, self.namespace)] + [
+            naming.main_topic(queue, t.id, self.namespace) for t in self.dedicated_tenants()
+        ]
+
+    def retry_delays(self, queue: QueueType) -> list[str]:
+        return list(self.queues[queue].retry.tiers)
+
+    def topics(self) -> list[TopicSpec]:
+        """Every topic the cluster must have, main topics first."""
+        specs: list[TopicSpec] = []
+        rf = self.cluster.replication_factor
+        owners: list[TenantSpec | None] = [None, *self.dedicated_tenants()]
+        for owner in owners:
+            for queue in QueueType:
+                q = self.queues[queue]
+                partitions = (owner.partitions if owner else None) or q.partitions
+                main = naming.main_topic(queue, owner.id if owner else None, self.namespace)
+                specs.append(
+                    TopicSpec(main, partitions, rf, {"retention.ms": _ms(q.retention), **q.config})
+                )
+                for delay in q.retry.tiers:
+                    specs.append(
+                        TopicSpec(
+                            naming.retry_topic(main, delay),
+                            partitions,
+                            rf,
+                            {"retention.ms": _ms(q.retry.retention)},
+                        )
+                    )
+                specs.append(
+                    TopicSpec(
+                        naming.dlq_topic(main),
+                        q.dlq.partitions or partitions,
+                        rf,
+                        {"retention.ms": _ms(q.dlq.retention)},
+                    )
+                )
+        return specs
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping key and sequence item."""
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _lines(value_node, (*path, key), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _lines(item, (*path, index), out)
+
+
+def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        key = tuple(loc[:end])
+        if key in lines:
+            return lines[key]
+    return None
+
+
+def parse_topology(text: str, source: str = "<topology>") -> Topology:
+    """Parse and validate a topology document; errors name the line and the field."""
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise TopologyError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise TopologyError(f"{source}: expected a mapping with 'queues' and 'tenants'")
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _lines(node, (), lines)
+    try:
+        return Topology.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            line = _line_of(loc, lines)
+            at = f"line {line}, " if line else ""
+            problems.append(f"{source}: {at}{where}: {err['msg']}")
+        raise TopologyError("invalid topology\n" + "\n".join(problems)) from exc
+
+
+def load_topology(path: Path | str) -> Topology:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TopologyError(f"cannot read topology file {path}: {exc.strerror}") from exc
+    return parse_topology(text, str(path))

@@ -1,0 +1,80 @@
+"""The topology file: what it implies, and how a mistake in it is reported."""
+
+from pathlib import Path
+
+import pytest
+
+from frontdesk.queues import QueueType
+from frontdesk.topology import TopologyError, load_topology
+from frontdesk.topology.model import parse_topology
+
+REPO = Path(__file__).resolve().parents[2]
+
+MINIMAL = """
+queues:
+  operational: {partitions: 4}
+  automation: {}
+  sync: {}
+  fallback: {partitions: 2, retry: {tiers: [1m]}}
+tenants:
+  - {id: small}
+  - {id: big, mode: dedicated, principal: "User:big", partitions: 2}
+"""
+
+
+def test_shipped_topology_is_valid() -> None:
+    topology = load_topology(REPO / "deploy" / "topology.yaml")
+    names = {t.name for t in topology.topics()}
+    assert "pms.operational.retry.10s" in names
+    assert "tenant.grand-hotel.sync.dlq" in names
+
+
+def test_topics_for_pooled_and_dedicated_tenants() -> None:
+    topology = parse_topology(MINIMAL)
+    by_name = {t.name: t for t in topology.topics()}
+    assert by_name["pms.operational"].partitions == 4
+    # Retry tiers share the main topic's partition count so a key keeps its partition.
+    assert by_name["pms.operational.retry.1h"].partitions == 4
+    assert by_name["tenant.big.operational"].partitions == 2
+    assert by_name["pms.fallback.retry.1m"].config["retention.ms"] == str(7 * 86_400_000)
+    assert "pms.fallback.retry.10s" not in by_name
+    # 4 queues x (main + dlq) + tiers (4+4+4+1), for the pool and for one dedicated tenant.
+    assert len(by_name) == 2 * (4 * 2 + 13)
+
+
+def test_routing_follows_tenant_mode() -> None:
+    topology = parse_topology(MINIMAL)
+    assert topology.main_topic_for(QueueType.SYNC, "small") == "pms.sync"
+    assert topology.main_topic_for(QueueType.SYNC, "big") == "tenant.big.sync"
+    assert topology.main_topic_for(QueueType.SYNC, "unlisted") == "pms.sync"
+    assert topology.main_topics(QueueType.SYNC) == ["pms.sync", "tenant.big.sync"]
+
+
+def test_namespace_prefixes_every_topic() -> None:
+    topology = parse_topology("cluster: {namespace: ci-7}\n" + MINIMAL)
+    assert all(t.name.startswith("ci-7.") for t in topology.topics())
+    assert topology.tenant_prefix("big") == "ci-7.tenant.big."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (MINIMAL.replace("partitions: 4", "partitions: 0"), "line 3, queues.operational"),
+        (MINIMAL.replace("{id: small}", "{id: Small}"), "line 8, tenants.0.id"),
+        (MINIMAL.replace("tiers: [1m]", "tiers: [1h, 1m]"), "escalate"),
+        (MINIMAL.replace("tiers: [1m]", "tiers: [30d]"), "longer than the longest tier"),
+        (MINIMAL.replace("  fallback:", "  fallbck:"), "fallbck"),
+        (MINIMAL.replace("{id: small}", "{id: small, principal: 'User:x'}"), "dedicated"),
+        (MINIMAL + "  - {id: small}\n", "repeated: small"),
+        ("queues: [", "not valid YAML"),
+    ],
+)
+def test_invalid_files_name_the_line_and_field(text: str, expected: str) -> None:
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text, "topo.yaml")
+    assert expected in str(info.value)
+
+
+def test_missing_file_is_reported_plainly(tmp_path: Path) -> None:
+    with pytest.raises(TopologyError, match="cannot read topology file"):
+        load_topology(tmp_path / "nope.yaml")
