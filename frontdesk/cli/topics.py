@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
+from confluent_kafka.admin import AdminClient
 
 from frontdesk.admin.acls import AclPlan, apply_acls, plan_acls
-from frontdesk.admin.topics import TopicPlan, apply_topics, plan_topics
-from frontdesk.cli.common import admin_client, console, friendly_errors, topology
+from frontdesk.admin.quotas import QuotaPlan, apply_quotas, plan_quotas
+from frontdesk.admin.topics import DeleteTopic, TopicPlan, apply_topics, plan_topics
+from frontdesk.cli.common import console, friendly_errors, topology
+from frontdesk.connection import client_config
+from frontdesk.topology import Topology
 
 app = typer.Typer(help="Declare topics, tenants and ACLs as code and apply them idempotently.")
 
@@ -17,26 +22,46 @@ Prune = Annotated[
 ]
 
 
-def _show(topic_plan: TopicPlan, acl_plan: AclPlan) -> None:
-    for change in topic_plan.changes:
-        console.print(f"  {change.describe()}", highlight=False)
-    for line in acl_plan.describe():
-        console.print(f"  {line}", highlight=False)
-    for conflict in topic_plan.conflicts:
-        console.print(f"  [yellow]conflict:[/] {conflict}", highlight=False)
-    if not acl_plan.supported and any(t.principal for t in topology().dedicated_tenants()):
-        console.print("  [dim]cluster has no authorizer: tenant ACLs skipped[/]")
+@dataclass(slots=True)
+class _Plan:
+    topology: Topology
+    topics: TopicPlan
+    acls: AclPlan
+    quotas: QuotaPlan
+
+    @property
+    def size(self) -> int:
+        return len(self.topics.changes) + len(self.acls.describe()) + len(self.quotas.changes)
+
+    def show(self) -> None:
+        if self.size == 0:
+            console.print("no changes")
+        lines = [c.describe() for c in self.topics.changes]
+        lines += self.acls.describe() + [c.describe() for c in self.quotas.changes]
+        for line in lines:
+            console.print(f"  {line}", highlight=False)
+        for conflict in self.topics.conflicts:
+            console.print(f"  [yellow]conflict:[/] {conflict}", highlight=False)
+        if not self.acls.supported:
+            console.print("  [dim]cluster has no authorizer: tenant ACLs skipped[/]")
+
+
+def _plan(prune: bool) -> _Plan:
+    conf = client_config()
+    admin, topo = AdminClient(conf), topology()
+    return _Plan(
+        topo,
+        plan_topics(admin, topo, prune=prune),
+        plan_acls(admin, topo),
+        plan_quotas(conf, topo),
+    )
 
 
 @app.command()
 def plan(prune: Prune = False) -> None:
     """Print what `apply` would change, and change nothing."""
     with friendly_errors():
-        admin, topo = admin_client(), topology()
-        topic_plan, acl_plan = plan_topics(admin, topo, prune=prune), plan_acls(admin, topo)
-    if topic_plan.empty and acl_plan.empty:
-        console.print("no changes")
-    _show(topic_plan, acl_plan)
+        _plan(prune).show()
 
 
 @app.command()
@@ -44,18 +69,18 @@ def apply(
     prune: Prune = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before pruning.")] = False,
 ) -> None:
-    """Create missing topics, raise partitions, align configs and tenant ACLs."""
+    """Create missing topics, raise partitions, align configs, tenant ACLs and quotas."""
     with friendly_errors():
-        admin, topo = admin_client(), topology()
-        topic_plan, acl_plan = plan_topics(admin, topo, prune=prune), plan_acls(admin, topo)
-        if topic_plan.empty and acl_plan.empty:
-            console.print("no changes")
-            _show(topic_plan, acl_plan)
+        todo = _plan(prune)
+        todo.show()
+        if todo.size == 0:
             return
-        _show(topic_plan, acl_plan)
-        deletes = [c for c in topic_plan.changes if c.describe().startswith("delete")]
+        deletes = [c for c in todo.topics.changes if isinstance(c, DeleteTopic)]
         if deletes and not yes:
             typer.confirm(f"Delete {len(deletes)} topic(s) and their data?", abort=True)
-        apply_topics(admin, topic_plan)
-        apply_acls(admin, acl_plan)
-    console.print(f"[green]applied[/] {len(topic_plan.changes) + len(acl_plan.grant)} change(s)")
+        conf = client_config()
+        admin = AdminClient(conf)
+        apply_topics(admin, todo.topics)
+        apply_acls(admin, todo.acls)
+        apply_quotas(conf, todo.quotas)
+    console.print(f"[green]applied[/] {todo.size} change(s)")

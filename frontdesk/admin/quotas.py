@@ -1,0 +1,187 @@
+"""Client quotas for dedicated tenants: byte rates and request share per principal.
+
+confluent-kafka has no client-quota admin API, so the two requests (DescribeClientQuotas,
+AlterClientQuotas; KIP-546) are sent with aiokafka's protocol layer, which is already a
+dependency (of faust). The topology owns the quotas of the principals it names: keys it
+does not declare are removed on apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.protocol.admin import DescribeClientQuotasRequest
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.types import Array, Boolean, Float64, Int16, Int32, Schema, String
+
+from frontdesk.topology import Topology
+
+QUOTA_KEYS = ("producer_byte_rate", "consumer_byte_rate", "request_percentage")
+_MATCH_EXACT = 0
+
+
+class _AlterClientQuotasResponseV0(Response):
+    API_KEY = 49
+    API_VERSION = 0
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "entries",
+            Array(
+                ("error_code", Int16),
+                ("error_message", String("utf-8")),
+                (
+                    "entity",
+                    Array(("entity_type", String("utf-8")), ("entity_name", String("utf-8"))),
+                ),
+            ),
+        ),
+    )
+
+
+class _AlterClientQuotasRequestV0(RequestStruct):
+    API_KEY = 49
+    API_VERSION = 0
+    RESPONSE_TYPE = _AlterClientQuotasResponseV0
+    SCHEMA = Schema(
+        (
+            "entries",
+            Array(
+                (
+                    "entity",
+                    Array(("entity_type", String("utf-8")), ("entity_name", String("utf-8"))),
+                ),
+                (
+                    "ops",
+                    Array(("key", String("utf-8")), ("value", Float64), ("remove", Boolean)),
+                ),
+            ),
+        ),
+        ("validate_only", Boolean),
+    )
+
+
+class _AlterClientQuotasRequest(Request[_AlterClientQuotasRequestV0]):
+    API_KEY: ClassVar[int] = 49
+
+    def __init__(self, entries: list[Any]) -> None:
+        self._entries = entries
+
+    def build(
+        self, request_struct_class: type[_AlterClientQuotasRequestV0]
+    ) -> _AlterClientQuotasRequestV0:
+        return request_struct_class(self._entries, False)
+
+
+def _num(value: float | None) -> str:
+    return "unset" if value is None else format(value, ".12g")
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaChange:
+    user: str
+    key: str
+    current: float | None
+    wanted: float | None  # None: remove
+
+    def describe(self) -> str:
+        if self.wanted is None:
+            return f"quota User:{self.user}: remove {self.key} (was {_num(self.current)})"
+        return f"quota User:{self.user}: {self.key} {_num(self.current)} -> {_num(self.wanted)}"
+
+
+@dataclass(slots=True)
+class QuotaPlan:
+    changes: list[QuotaChange] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+
+def desired_quotas(topology: Topology) -> dict[str, dict[str, float]]:
+    """User name (the principal without ``User:``) -> quota key -> value."""
+    wanted: dict[str, dict[str, float]] = {}
+    for tenant in topology.dedicated_tenants():
+        if tenant.principal is None:
+            continue
+        values = tenant.quotas.model_dump(exclude_none=True) if tenant.quotas else {}
+        wanted[tenant.principal.removeprefix("User:")] = {k: float(v) for k, v in values.items()}
+    return wanted
+
+
+def _aiokafka_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Translate librdkafka connection settings into aiokafka's keyword arguments."""
+    out: dict[str, Any] = {"bootstrap_servers": config["bootstrap.servers"]}
+    if "security.protocol" in config:
+        out["security_protocol"] = config["security.protocol"]
+    if "sasl.mechanism" in config:
+        out["sasl_mechanism"] = config["sasl.mechanism"]
+        out["sasl_plain_username"] = config.get("sasl.username")
+        out["sasl_plain_password"] = config.get("sasl.password")
+    return out
+
+
+async def _with_admin(config: dict[str, Any], work: Any) -> Any:
+    admin = AIOKafkaAdminClient(**_aiokafka_config(config), request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        return await work(admin)
+    finally:
+        await admin.close()
+
+
+async def _describe(admin: AIOKafkaAdminClient, user: str) -> dict[str, float]:
+    request = DescribeClientQuotasRequest([("user", _MATCH_EXACT, user)], True)
+    response = await admin._send_request(request)  # no public raw-request API
+    if response.error_code:
+        raise RuntimeError(f"DescribeClientQuotas failed: {response.error_message}")
+    values: dict[str, float] = {}
+    for _entity, entry_values in response.entries:
+        values.update(dict(entry_values))
+    return values
+
+
+def plan_quotas(config: dict[str, Any], topology: Topology) -> QuotaPlan:
+    wanted = desired_quotas(topology)
+
+    async def work(admin: AIOKafkaAdminClient) -> QuotaPlan:
+        plan = QuotaPlan()
+        for user, values in sorted(wanted.items()):
+            current = await _describe(admin, user)
+            for key in QUOTA_KEYS:
+                have, want = current.get(key), values.get(key)
+                if have != want:
+                    plan.changes.append(QuotaChange(user, key, have, want))
+        return plan
+
+    if not wanted:
+        return QuotaPlan()
+    result: QuotaPlan = asyncio.run(_with_admin(config, work))
+    return result
+
+
+def apply_quotas(config: dict[str, Any], plan: QuotaPlan) -> None:
+    if plan.empty:
+        return
+    by_user: dict[str, list[QuotaChange]] = {}
+    for change in plan.changes:
+        by_user.setdefault(change.user, []).append(change)
+    entries = [
+        (
+            [("user", user)],
+            [(c.key, c.wanted or 0.0, c.wanted is None) for c in changes],
+        )
+        for user, changes in by_user.items()
+    ]
+
+    async def work(admin: AIOKafkaAdminClient) -> None:
+        response = await admin._send_request(_AlterClientQuotasRequest(entries))
+        failures = [e for e in response.entries if e[0]]
+        if failures:
+            raise RuntimeError(f"AlterClientQuotas failed: {failures}")
+
+    asyncio.run(_with_admin(config, work))
