@@ -8,6 +8,11 @@ the DLQ can forward them untouched, and is raised `from` the library error it wr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class FrontdeskError(Exception):
     """Base of every error frontdesk raises on purpose."""
@@ -64,6 +69,14 @@ class EventValidationError(FrontdeskError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        """Dotted path of the first offending field, e.g. `meta.tenant_id`, if known."""
+
+    @classmethod
+    def from_pydantic(cls, exc: ValidationError) -> EventValidationError:
+        """Wrap a model's validation error (raise it `from exc`), keeping pydantic's text."""
+        errors = exc.errors()
+        field = ".".join(str(part) for part in errors[0]["loc"]) if errors else None
+        return cls(str(exc), field=field or None)
 
 
 class SchemaError(FrontdeskError):
@@ -78,9 +91,33 @@ class SchemaCompatibilityError(SchemaError):
         self.issues = issues
 
 
+class DeliveryError(FrontdeskError):
+    """An event was not confirmed by Kafka; `event_id` says which one, `error` why.
+
+    Raised by a delivery handle's `result()`, by `flush()` for failures nobody collected,
+    and when the producer's bounded buffer stays full past its timeout (no Kafka error then).
+    """
+
+    def __init__(
+        self, message: str, *, event_id: str, topic: str, error: object | None = None
+    ) -> None:
+        super().__init__(message)
+        self.event_id = event_id
+        self.topic = topic
+        self.error = error
+        """The librdkafka `KafkaError`, when Kafka reported one."""
+
+    @property
+    def retriable(self) -> bool:
+        """Whether sending the same event again may succeed (Kafka's own verdict)."""
+        check = getattr(self.error, "retriable", None)
+        return bool(check()) if callable(check) else self.error is None
+
+
 __all__ = [
     "BadMagicError",
     "DecodeError",
+    "DeliveryError",
     "EventValidationError",
     "FrontdeskError",
     "InvalidEventError",

@@ -20,7 +20,7 @@ from frontdesk.contracts.compatibility import (
     find_incompatibilities,
 )
 from frontdesk.contracts.conventions import find_convention_issues
-from frontdesk.contracts.generate import (
+from frontdesk.contracts.models import (
     MODELS_PATH,
     generate_models,
     models_up_to_date,

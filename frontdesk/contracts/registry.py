@@ -35,6 +35,10 @@ _NAMED = frozenset({"record", "error", "enum", "fixed"})
 _FILE = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\.v(?P<version>[1-9][0-9]*)\.avsc$")
 
 
+SharedTypes = Mapping[str, Mapping[int, dict[str, Any]]]
+"""Shared named types: full name -> version -> schema JSON."""
+
+
 class Compatibility(StrEnum):
     """What a new version promises about the versions before it."""
 
@@ -149,10 +153,6 @@ class SchemaRegistry:
 def default_registry() -> SchemaRegistry:
     """The registry of `schemas_dir()`, loaded once per process."""
     return SchemaRegistry.load()
-
-
-SharedTypes = Mapping[str, Mapping[int, dict[str, Any]]]
-"""Shared named types: full name -> version -> schema JSON."""
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -243,3 +243,27 @@ def test_codec_refuses_stale_models() -> None:
 
     with pytest.raises(SchemaError, match="stale"):
         Codec(models={})
+
+
+def test_event_validation_error_names_the_field() -> None:
+    with pytest.raises(ValidationError) as caught:
+        GuestCheckedIn.new(
+            tenant_id="acme",
+            property_id="p",
+            booking_id="",
+            guest_id="G",
+            unit_id="1",
+            checked_in_at=AT,
+        )
+    error = EventValidationError.from_pydantic(caught.value)
+    assert error.field == "booking_id"
+    assert "booking_id" in str(error)
+
+
+def test_unsupported_avro_falls_back_to_fastavro() -> None:
+    from frontdesk.contracts.writer import compile_writer
+
+    with pytest.raises(NotImplementedError):
+        compile_writer(
+            {"type": "record", "name": "R", "fields": [{"name": "x", "type": ["string", "int"]}]}
+        )

@@ -151,7 +151,7 @@ def test_shipped_schemas_pass_every_check() -> None:
 
 def test_generated_models_are_current() -> None:
     assert models_up_to_date()
-    from frontdesk.contracts.generate import MODELS_PATH
+    from frontdesk.contracts.models import MODELS_PATH
 
     assert render_models() == MODELS_PATH.read_text(encoding="utf-8")
 
