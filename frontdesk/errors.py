@@ -79,17 +79,6 @@ class EventValidationError(FrontdeskError):
         return cls(str(exc), field=field or None)
 
 
-class DeliveryError(FrontdeskError):
-    """Kafka did not take an event (refused, timed out, buffer full); it was not stored."""
-
-    def __init__(self, message: str, *, event_id: str, topic: str, error: object = None) -> None:
-        super().__init__(message)
-        self.event_id = event_id
-        self.topic = topic
-        self.error = error
-        """The client library's error (e.g. a `confluent_kafka.KafkaError`), if any."""
-
-
 class SchemaError(FrontdeskError):
     """The schema directory is unusable: a file is missing, malformed or breaks a rule."""
 
@@ -128,7 +117,6 @@ class DeliveryError(FrontdeskError):
 __all__ = [
     "BadMagicError",
     "DecodeError",
-    "DeliveryError",
     "DeliveryError",
     "EventValidationError",
     "FrontdeskError",
