@@ -30,6 +30,13 @@ def render_catalogue(registry: SchemaRegistry | None = None) -> str:
         "types are processed strictly in order per key (`<tenant_id>/<property_id>`), also "
         "across retries.",
         "",
+        "Ordering rule: an event type is ordered when a later event of the same property "
+        "depends on an earlier one or the last write must win (booking lifecycle, check-in/out, "
+        "payments, a housekeeping task's lifecycle, availability, rates, capacity, a guest "
+        "conversation); it is unordered when each event stands alone (maintenance requests, "
+        "notifications, channel sync requests, channel acknowledgements), so a retrying one "
+        "never holds up its property.",
+        "",
         "| Event | Queue | Ordered | Current version |",
         "|---|---|---|---|",
     ]
