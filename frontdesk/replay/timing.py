@@ -1,0 +1,45 @@
+"""Times on the command line: ISO-8601 instants or "that long ago".
+
+Analysts think in wall-clock times ("yesterday from 14:00"), Kafka in milliseconds since the
+epoch; this is the one place that converts. A time without a zone is read as UTC, never as
+the machine's local zone, so the same command gives the same rows on every laptop and server.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from frontdesk.naming import parse_duration_ms
+
+
+def parse_time(text: str, *, now: datetime | None = None) -> datetime:
+    """``2025-07-01``, ``2025-07-01T14:00``, ``2025-07-01T14:00:00+02:00``, ``...Z``, or a
+    duration such as ``2h`` / ``7d`` meaning that long before ``now``. Returns aware UTC."""
+    text = text.strip()
+    try:
+        ago = parse_duration_ms(text)
+    except ValueError:
+        pass
+    else:
+        return (now or datetime.now(UTC)) - timedelta(milliseconds=ago)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"invalid time {text!r}: use ISO-8601 (2025-07-01T14:00:00Z) or a duration "
+            "ago (30m, 2h, 7d)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_millis(value: datetime) -> int:
+    """Kafka's timestamp unit. Naive datetimes are taken as UTC (see the module docstring)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+def from_millis(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
