@@ -1,13 +1,15 @@
 """Session fixtures: one real Kafka broker for the whole run.
 
 ``FRONTDESK_BOOTSTRAP_SERVERS`` points the suite at an existing cluster; otherwise the
-embedded broker is started (downloading the jars on first use). When neither works, every
-broker test *fails*: a suite that silently skips its integration tests proves nothing.
+embedded broker is started (downloading the jars on first use), or, on a machine without
+Java whose Docker engine answers, a testcontainers broker. When none works, every broker
+test *fails*: a suite that silently skips its integration tests proves nothing.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from frontdesk.broker import BrokerError, LocalBroker
+from frontdesk.broker.container import ContainerBroker, docker_available
 from tests.support.kafka import Cluster
 
 
@@ -46,6 +49,13 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     existing = os.environ.get("FRONTDESK_BOOTSTRAP_SERVERS")
     if existing:
         yield Cluster({"bootstrap.servers": existing}, origin="FRONTDESK_BOOTSTRAP_SERVERS")
+        return
+    if shutil.which("java") is None and docker_available():
+        container = ContainerBroker()
+        try:
+            yield Cluster(container.start(), origin="testcontainers")
+        finally:
+            container.stop()
         return
     broker = _start(tmp_path_factory.mktemp("kafka"), secure=False)
     state = broker.status()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from frontdesk.cli import bench, broker, topics
+from frontdesk.cli import bench, broker, schemas, topics
 
 app = typer.Typer(
     name="frontdesk",
@@ -14,4 +14,5 @@ app = typer.Typer(
 )
 app.add_typer(broker.app, name="broker")
 app.add_typer(topics.app, name="topics")
+app.add_typer(schemas.app, name="schemas")
 app.add_typer(bench.app, name="bench")
