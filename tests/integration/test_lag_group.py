@@ -1,0 +1,115 @@
+"""A group that consumed part of its queue shows the right lag, oldest age and tenant split.
+
+Contract: per partition, lag = end - committed and the oldest waiting event is the record at
+the committed offset; a dedicated tenant's lag comes from its topic, a pooled topic's from
+the waiting records' tenant headers, exact when all were read and marked estimated (summing
+to the partition's lag) when only a sample was; measuring never joins the group.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from confluent_kafka import TopicPartition
+
+from frontdesk import headers as hdr
+from frontdesk.lag import measure_lag
+from frontdesk.naming import main_topic
+from tests.support.kafka import Cluster, unique
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+# partition 0 of the pooled topic, offsets 0..9
+POOLED_P0 = ["acme", "globex", "acme", "acme", "globex", "acme", "acme", "globex", "acme", "acme"]
+
+
+def _ts(seconds: int) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def _setup(kafka: Cluster) -> tuple[str, str, str, str]:
+    ns = unique("lag").replace("-", "")
+    pooled, dedicated = main_topic("operational", None, ns), main_topic("operational", "big", ns)
+    kafka.create_topic(pooled, partitions=2)
+    kafka.create_topic(dedicated, partitions=1)
+    producer = kafka.producer()
+
+    def put(topic: str, partition: int, tenant: str, second: int) -> None:
+        producer.produce(
+            topic,
+            value=b"payload not needed",
+            partition=partition,
+            headers=[(hdr.TENANT, tenant.encode())],
+            timestamp=int(_ts(second).timestamp() * 1000),
+        )
+
+    for i, tenant in enumerate(POOLED_P0):
+        put(pooled, 0, tenant, i)
+    for i in range(10):
+        put(pooled, 1, "acme", 100 + i)
+    for i in range(5):
+        put(dedicated, 0, "big", 200 + i)
+    assert producer.flush(30) == 0
+
+    group = unique("lag-workers")
+    consumer = kafka.consumer(group)
+    consumer.commit(
+        offsets=[
+            TopicPartition(pooled, 0, 4),
+            TopicPartition(pooled, 1, 10),
+            TopicPartition(dedicated, 0, 2),
+        ],
+        asynchronous=False,
+    )
+    consumer.close()
+    return ns, group, pooled, dedicated
+
+
+def test_lag_oldest_age_and_tenants(kafka: Cluster) -> None:
+    ns, group, pooled, dedicated = _setup(kafka)
+    report = measure_lag(kafka.admin, kafka.config, [group], namespace=ns)
+    (g,) = report.groups
+    assert g.members == 0
+    rows = {(p.topic, p.partition): p for p in g.partitions}
+    assert set(rows) == {(pooled, 0), (pooled, 1), (dedicated, 0)}
+
+    p0 = rows[(pooled, 0)]
+    assert (p0.committed, p0.end, p0.lag) == (4, 10, 6)
+    assert p0.oldest_timestamp == _ts(4)
+    assert (p0.queue, p0.role, p0.tenant) == ("operational", "main", None)
+    assert p0.oldest_age_seconds is not None
+    assert abs(p0.oldest_age_seconds - (report.taken_at - _ts(4)).total_seconds()) < 1
+
+    p1 = rows[(pooled, 1)]
+    assert (p1.lag, p1.oldest_timestamp) == (0, None)
+
+    d0 = rows[(dedicated, 0)]
+    assert (d0.committed, d0.end, d0.lag, d0.tenant) == (2, 5, 3, "big")
+    assert d0.oldest_timestamp == _ts(202)
+
+    waiting = POOLED_P0[4:]
+    tenants = {t.tenant: (t.lag, t.exact) for t in g.tenants}
+    assert tenants == {
+        "acme": (waiting.count("acme"), True),
+        "globex": (waiting.count("globex"), True),
+        "big": (3, True),
+    }
+    assert g.lag == 9
+    assert report.to_dict()["groups"][0]["lag"] == 9
+
+
+def test_pooled_tenant_split_is_sampled_past_the_limit(kafka: Cluster) -> None:
+    ns, group, _, _ = _setup(kafka)
+    report = measure_lag(kafka.admin, kafka.config, [group], namespace=ns, sample=3)
+    (g,) = report.groups
+    pooled_tenants = [t for t in g.tenants if t.tenant != "big"]
+    assert sum(t.lag for t in pooled_tenants) == 6
+    assert not any(t.exact for t in pooled_tenants)
+    # offsets 4,5,6 were sampled: globex, acme, acme -> 2/6 and 4/6 of the lag
+    assert {t.tenant: t.lag for t in pooled_tenants} == {"globex": 2, "acme": 4}
+
+
+def test_all_groups_listing_includes_the_group(kafka: Cluster) -> None:
+    ns, group, _, _ = _setup(kafka)
+    report = measure_lag(kafka.admin, kafka.config, namespace=ns, sample=1)
+    assert group in {g.group for g in report.groups}
+    assert not any(g.group.startswith("frontdesk-lag-") for g in report.groups)
