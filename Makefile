@@ -12,14 +12,19 @@ BIN := $(VENV)/bin
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k outbox"`.
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap system-deps demo test unit lint typecheck bench clean
+.PHONY: bootstrap system-deps test-deps demo test unit lint typecheck bench clean
+
+APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
 # Java and Maven run the embedded broker; install them only where they are missing.
 system-deps:
 	@command -v java >/dev/null && command -v mvn >/dev/null || { \
-	  echo "installing java and maven (apt)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    default-jdk-headless maven >/dev/null; }
+	  echo "installing java and maven (apt)"; $(APT_INSTALL) default-jdk-headless maven >/dev/null; }
+
+# The outbox tests run a throwaway PostgreSQL server; the console tests drive Chromium.
+test-deps: system-deps
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v chromium >/dev/null || { \
+	  echo "installing postgresql and chromium (apt)"; $(APT_INSTALL) postgresql chromium >/dev/null; }
 
 # uv lives in its own small venv so that `uv sync` (exact) never removes it.
 $(UV):
@@ -46,7 +51,7 @@ typecheck: bootstrap
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-test: lint typecheck
+test: test-deps lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: bootstrap
