@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from frontdesk.cli import bench, broker, schemas, topics
+from frontdesk.cli import bench, broker, lag, replay, schemas, topics
 
 app = typer.Typer(
     name="frontdesk",
@@ -16,3 +16,5 @@ app.add_typer(broker.app, name="broker")
 app.add_typer(topics.app, name="topics")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(bench.app, name="bench")
+app.add_typer(replay.app, name="replay")
+app.add_typer(lag.app, name="lag")

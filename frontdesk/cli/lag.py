@@ -1,0 +1,113 @@
+"""``frontdesk lag``: how far behind each consumer group is, per partition and per tenant.
+
+Reads the topology only to recognise queue and tenant topics (its namespace); without a
+topology file the numbers are the same, topics are just not labelled with their queue.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+
+from frontdesk.cli.common import admin_client, console, friendly_errors, settings
+from frontdesk.connection import client_config
+from frontdesk.lag import SAMPLE, GroupLag, LagReport, measure_lag
+from frontdesk.topology import TopologyError, load_topology
+
+app = typer.Typer(help="Consumer lag per group, queue, partition and tenant.")
+
+
+def _namespace() -> str | None:
+    try:
+        return load_topology(settings().topology).namespace
+    except TopologyError:
+        return None
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    if s < 60:
+        return f"{seconds:.1f}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def _tables(group: GroupLag, *, all_partitions: bool) -> list[Table]:
+    title = (
+        f"[bold]{group.group}[/] ({group.state}, {group.members} member(s)): lag "
+        f"{group.lag}, oldest {_age(group.oldest_age_seconds)}"
+    )
+    parts = Table("topic", "queue", "p", "committed", "end", "lag", "oldest", title=title)
+    for p in group.partitions:
+        if p.lag or all_partitions:
+            committed = "-" if p.committed is None else str(p.committed)
+            queue = p.queue if p.role in (None, "main") else f"{p.queue} ({p.role})"
+            parts.add_row(
+                p.topic,
+                queue or "-",
+                str(p.partition),
+                committed,
+                str(p.end),
+                str(p.lag),
+                _age(p.oldest_age_seconds),
+            )
+    tenants = Table("queue", "tenant", "lag", "", title=f"{group.group} by tenant")
+    for t in group.tenants:
+        tenants.add_row(t.queue or "-", t.tenant, str(t.lag), "" if t.exact else "~ sampled")
+    return [parts, tenants] if group.tenants else [parts]
+
+
+def _render(report: LagReport, *, all_partitions: bool) -> Group:
+    tables = [t for g in report.groups for t in _tables(g, all_partitions=all_partitions)]
+    footer = f"[dim]{report.taken_at:%H:%M:%S} UTC; pooled tenants sampled up to {report.sample}"
+    return Group(*tables, footer) if tables else Group("no consumer groups with offsets")
+
+
+@app.callback(invoke_without_command=True)
+def lag(
+    *,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="Only this group (repeatable).")
+    ] = None,
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Refresh until Ctrl-C.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.", min=0.5)] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    sample: Annotated[
+        int, typer.Option(help="Waiting records read per pooled partition for tenants.", min=1)
+    ] = SAMPLE,
+    all_partitions: Annotated[
+        bool, typer.Option("--all", help="Also partitions with no lag.")
+    ] = False,
+) -> None:
+    """Committed offset, end offset, lag and age of the oldest waiting event."""
+    with friendly_errors():
+        admin, conf, namespace = admin_client(), client_config(settings()), _namespace()
+
+        def measure() -> LagReport:
+            return measure_lag(admin, conf, group or None, namespace=namespace, sample=sample)
+
+        if as_json:
+            # Plain stdout, not rich: the document must stay parseable when piped.
+            typer.echo(json.dumps(measure().to_dict(), indent=2))
+            return
+        if not watch:
+            console.print(_render(measure(), all_partitions=all_partitions))
+            return
+        with Live(console=console, auto_refresh=False) as live:
+            try:
+                while True:
+                    live.update(_render(measure(), all_partitions=all_partitions), refresh=True)
+                    time.sleep(interval)
+            except KeyboardInterrupt:
+                pass
