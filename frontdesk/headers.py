@@ -43,6 +43,12 @@ TRACE_ID = "fd-trace-id"
 DIVERTED_FROM = "fd-diverted-from"
 DEPENDENCY = "fd-dependency"
 
+# -- on redriven records (set by ``frontdesk dlq redrive``) --------------------------------
+REDRIVEN_FROM = "fd-redriven-from"
+"""The dead-letter id (``<dlq topic>:<partition>:<offset>``) a redriven record came from, so
+the runtime and a reader can tell a redrive from a first delivery and find its history."""
+REDRIVEN_AT = "fd-redriven-at"
+
 Headers = list[tuple[str, bytes]]
 
 

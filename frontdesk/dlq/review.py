@@ -1,0 +1,223 @@
+"""`DlqReview`: the one entry point the CLI and the console share.
+
+It ties the cluster config, the topology (which DLQ topics exist, the namespace of the
+state/audit topics) and the review state together, so that both front-ends apply the same
+rules: handled dead letters are hidden unless asked for, actions need a reason, bulk
+actions need a filter or an explicit ``all``, and a handled dead letter is not acted on
+twice.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from frontdesk.dlq import actions
+from frontdesk.dlq.actions import ActionResult
+from frontdesk.dlq.ids import DeadLetterId
+from frontdesk.dlq.model import DeadLetter
+from frontdesk.dlq.query import DlqFilter, dlq_topics
+from frontdesk.dlq.reader import DlqError, existing_topics, fetch, reader_consumer, scan
+from frontdesk.dlq.store import (
+    Action,
+    AuditRecord,
+    StateRecord,
+    ensure_topics,
+    read_audit,
+    read_state,
+)
+from frontdesk.queues import QueueType
+from frontdesk.topology import Topology
+
+
+def default_actor() -> str:
+    """``$USER``, else the login name: who the audit log says acted."""
+    return os.environ.get("USER") or getpass.getuser()
+
+
+class DlqReview:
+    """Read, filter and act on dead letters of one cluster and topology."""
+
+    def __init__(self, config: dict[str, Any], topology: Topology) -> None:
+        self.config = config
+        self.topology = topology
+
+    @property
+    def namespace(self) -> str | None:
+        return self.topology.namespace
+
+    def topics(
+        self, queues: Iterable[QueueType | str] = (), topics: Iterable[str] = ()
+    ) -> list[str]:
+        """Explicit ``topics``, else the DLQ topics of ``queues`` (all queues when none)."""
+        named = list(topics)
+        return named if named else dlq_topics(self.topology, queues)
+
+    def existing(self, topics: Iterable[str]) -> list[str]:
+        consumer = reader_consumer(self.config)
+        try:
+            return existing_topics(consumer, topics)
+        finally:
+            consumer.close()
+
+    def state(self) -> dict[DeadLetterId, StateRecord]:
+        return read_state(self.config, self.namespace)
+
+    def audit(self, last: int = 200) -> list[AuditRecord]:
+        return read_audit(self.config, self.namespace, last=last)
+
+    def dead_letters(
+        self,
+        topics: Sequence[str],
+        query: DlqFilter | None = None,
+        *,
+        include_handled: bool = False,
+        skip_missing: bool = False,
+        state: dict[DeadLetterId, StateRecord] | None = None,
+    ) -> list[DeadLetter]:
+        """Matching dead letters sorted by id; handled ones only with ``include_handled``."""
+        if state is None and not include_handled:
+            state = self.state()
+        found = [
+            d
+            for d in scan(self.config, topics, query, skip_missing=skip_missing)
+            if include_handled or state is None or d.id not in state
+        ]
+        return sorted(found, key=lambda d: d.id)
+
+    def get(self, dl_id: DeadLetterId | str) -> DeadLetter:
+        dl_id = DeadLetterId.parse(dl_id) if isinstance(dl_id, str) else dl_id
+        if not self.existing([dl_id.topic]):
+            raise DlqError(f"no dead letter {dl_id}: topic {dl_id.topic} does not exist")
+        found = fetch(self.config, dl_id)
+        if found is None:
+            raise DlqError(f"no dead letter {dl_id}: no record at that offset (any more)")
+        return found
+
+    def select(
+        self,
+        topics: Sequence[str],
+        *,
+        ids: Iterable[DeadLetterId | str] = (),
+        query: DlqFilter | None = None,
+        all_: bool = False,
+    ) -> list[DeadLetter]:
+        """The open dead letters an action applies to.
+
+        Named ``ids`` must exist and be open (acting twice on one is refused: a second
+        redrive would duplicate the event). Without ids, the filter selects from
+        ``topics``; an empty filter selects everything only with ``all_``, so that a
+        forgotten option cannot redrive or discard a whole DLQ.
+        """
+        query = query or DlqFilter()
+        wanted = [DeadLetterId.parse(i) if isinstance(i, str) else i for i in ids]
+        state = self.state()
+        if wanted:
+            handled = [i for i in wanted if i in state]
+            if handled:
+                first = state[handled[0]]
+                raise DlqError(
+                    f"{handled[0]} was already handled ({first.action} by {first.actor} at "
+                    f"{first.at}); {len(handled)} of the ids given are not open"
+                )
+            chosen = [self.get(i) for i in dict.fromkeys(wanted)]
+            return [d for d in chosen if query.matches(d)]
+        if query.empty and not all_:
+            raise ValueError("name dead-letter ids, give a filter, or pass --all")
+        return self.dead_letters(topics, query, state=state)
+
+    def redrive(
+        self,
+        dead_letters: Sequence[DeadLetter],
+        *,
+        reason: str | None,
+        actor: str | None = None,
+        to: str | None = None,
+        dry_run: bool = False,
+        source: str = "cli",
+    ) -> ActionResult:
+        """Send each dead letter back to its original topic (or ``to``) and mark it handled."""
+        why = actions.require_reason(reason)
+        targets = {to} if to else {d.original_topic for d in dead_letters if d.original_topic}
+        moves = actions.plan_moves(
+            dead_letters,
+            to=to,
+            existing_topics=set(self.existing(sorted(targets))),
+            namespace=self.namespace,
+        )
+        if dry_run:
+            return ActionResult("redrive", list(dead_letters), moves, dry_run=True)
+        return self._execute(
+            "redrive", dead_letters, why, actor, moves=moves, target=to or "original", source=source
+        )
+
+    def discard(
+        self,
+        dead_letters: Sequence[DeadLetter],
+        *,
+        reason: str | None,
+        actor: str | None = None,
+        dry_run: bool = False,
+        source: str = "cli",
+    ) -> ActionResult:
+        """Mark dead letters as given up on; the records stay until retention removes them."""
+        return self._mark("discard", dead_letters, reason, actor, dry_run=dry_run, source=source)
+
+    def release(
+        self,
+        dead_letters: Sequence[DeadLetter],
+        *,
+        reason: str | None,
+        actor: str | None = None,
+        dry_run: bool = False,
+        source: str = "cli",
+    ) -> ActionResult:
+        """Give up on ordered dead letters so the runtime lets their keys' parked events go."""
+        return self._mark("release", dead_letters, reason, actor, dry_run=dry_run, source=source)
+
+    def _mark(
+        self,
+        action: Action,
+        dead_letters: Sequence[DeadLetter],
+        reason: str | None,
+        actor: str | None,
+        *,
+        dry_run: bool,
+        source: str,
+    ) -> ActionResult:
+        why = actions.require_reason(reason)
+        if dry_run:
+            return ActionResult(action, list(dead_letters), dry_run=True)
+        return self._execute(action, dead_letters, why, actor, source=source)
+
+    def _execute(
+        self,
+        action: Action,
+        dead_letters: Sequence[DeadLetter],
+        reason: str,
+        actor: str | None,
+        *,
+        moves: Sequence[actions.Move] = (),
+        target: str | None = None,
+        source: str,
+    ) -> ActionResult:
+        if not dead_letters:
+            return ActionResult(action, [])
+        ensure_topics(
+            AdminClient(self.config), self.namespace, self.topology.cluster.replication_factor
+        )
+        return actions.execute(
+            self.config,
+            self.namespace,
+            action,
+            dead_letters,
+            actor=actor or default_actor(),
+            reason=reason,
+            moves=moves,
+            target=target,
+            source=source,
+        )

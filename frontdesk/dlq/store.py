@@ -1,0 +1,258 @@
+"""Review state and audit trail, kept in Kafka next to the DLQs they describe.
+
+Kafka cannot delete one record, so "handled" is a fact written beside the dead letter:
+
+``<ns.>frontdesk.dlq.state`` (compacted, 1 partition)
+    key = the dead-letter id ``<dlq topic>:<partition>:<offset>`` (UTF-8); value = the
+    JSON `StateRecord` of the latest action on it (``redrive``, ``discard`` or
+    ``release``); a null value (tombstone) re-opens it. Compaction keeps the latest action
+    per id for as long as the topic lives, so reading it whole gives the current state.
+    **The worker runtime reads this topic** to release the keys it holds for ordered
+    events: a record with ``action == "release"`` (or ``"discard"``) tells it to give up on
+    the dead letter at ``id`` and let the parked events of ``original_topic``/``key`` flow.
+
+``<ns.>frontdesk.audit`` (not compacted, kept forever)
+    key = the audit id (a uuid4); value = the JSON `AuditRecord`: who, what, which ids,
+    when, why. One record per action, however many dead letters it covered; compaction
+    would lose the history of an id acted on twice, hence a second topic.
+
+Both are created on first use (idempotently) because the topology file declares the queues,
+not the review machinery. Values carry ``"version": 1`` so the format can grow.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from frontdesk.dlq.ids import DeadLetterId
+from frontdesk.dlq.model import DeadLetter
+from frontdesk.dlq.reader import read_ranges, reader_consumer
+from frontdesk.replay.source import PartitionRange
+
+Action = Literal["redrive", "discard", "release"]
+ACTIONS: tuple[Action, ...] = ("redrive", "discard", "release")
+FORMAT_VERSION = 1
+_TIMEOUT = 30.0
+
+STATE_SUFFIX = "frontdesk.dlq.state"
+AUDIT_SUFFIX = "frontdesk.audit"
+
+
+def state_topic(namespace: str | None = None) -> str:
+    return f"{namespace}.{STATE_SUFFIX}" if namespace else STATE_SUFFIX
+
+
+def audit_topic(namespace: str | None = None) -> str:
+    return f"{namespace}.{AUDIT_SUFFIX}" if namespace else AUDIT_SUFFIX
+
+
+STATE_CONFIG = {
+    "cleanup.policy": "compact",
+    # Keep the state of a dead letter as long as the DLQ might still hold it (30d) and then
+    # some: compaction, not time, is what bounds this topic.
+    "retention.ms": "-1",
+    # A tombstone (re-open) must outlive a slow reader's scan of the topic.
+    "delete.retention.ms": str(7 * 86_400_000),
+}
+AUDIT_CONFIG = {
+    "cleanup.policy": "delete",
+    # An audit trail is kept until someone decides otherwise; lower it by hand if policy says.
+    "retention.ms": "-1",
+}
+
+
+def ensure_topics(admin: AdminClient, namespace: str | None, replication_factor: int = 1) -> None:
+    """Create the state and audit topics if missing; a no-op when they exist.
+
+    Two reviewers acting at once may both try to create them: "already exists" is success.
+    """
+    wanted = [
+        NewTopic(state_topic(namespace), 1, replication_factor, config=STATE_CONFIG),
+        NewTopic(audit_topic(namespace), 1, replication_factor, config=AUDIT_CONFIG),
+    ]
+    existing = admin.list_topics(timeout=_TIMEOUT).topics
+    missing = [t for t in wanted if t.topic not in existing]
+    if missing:
+        for future in admin.create_topics(missing, operation_timeout=_TIMEOUT).values():
+            try:
+                future.result(timeout=_TIMEOUT)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    """The latest action on one dead letter: the value of the state topic."""
+
+    id: str
+    action: Action
+    at: str
+    """ISO-8601 UTC."""
+    actor: str
+    reason: str
+    audit_id: str
+    tenant: str | None
+    event_type: str | None
+    event_id: str | None
+    original_topic: str | None
+    original_partition: int | None
+    original_offset: int | None
+    key: str | None
+    """The held key as text (``<tenant>/<property>``); what the runtime releases."""
+    redriven_to: str | None = None
+    version: int = FORMAT_VERSION
+
+    @classmethod
+    def of(
+        cls,
+        dead_letter: DeadLetter,
+        action: Action,
+        *,
+        actor: str,
+        reason: str,
+        audit_id: str,
+        at: datetime,
+        redriven_to: str | None = None,
+    ) -> StateRecord:
+        history = dead_letter.history()
+        return cls(
+            id=str(dead_letter.id),
+            action=action,
+            at=at.isoformat(timespec="milliseconds"),
+            actor=actor,
+            reason=reason,
+            audit_id=audit_id,
+            tenant=dead_letter.tenant,
+            event_type=dead_letter.event_type,
+            event_id=dead_letter.event_id,
+            original_topic=dead_letter.original_topic,
+            original_partition=_int(history["original_partition"]),
+            original_offset=_int(history["original_offset"]),
+            key=dead_letter.key_text,
+            redriven_to=redriven_to,
+        )
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> StateRecord:
+        data = json.loads(raw)
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One action as the audit topic keeps it."""
+
+    audit_id: str
+    at: str
+    actor: str
+    action: Action
+    reason: str
+    ids: list[str]
+    tenants: list[str]
+    """Tenants whose dead letters the action touched (tenant users see only their own)."""
+    target: str | None = None
+    """Where a redrive sent the events (``original`` when each went to its own topic)."""
+    source: str = "cli"
+    """``cli`` or ``console``."""
+    details: dict[str, Any] = field(default_factory=dict)
+    version: int = FORMAT_VERSION
+
+    @classmethod
+    def new(
+        cls,
+        action: Action,
+        dead_letters: Iterable[DeadLetter],
+        *,
+        actor: str,
+        reason: str,
+        at: datetime,
+        target: str | None = None,
+        source: str = "cli",
+    ) -> AuditRecord:
+        chosen = list(dead_letters)
+        return cls(
+            audit_id=str(uuid.uuid4()),
+            at=at.isoformat(timespec="milliseconds"),
+            actor=actor,
+            action=action,
+            reason=reason,
+            ids=[str(d.id) for d in chosen],
+            tenants=sorted({d.tenant or "" for d in chosen}),
+            target=target,
+            source=source,
+        )
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> AuditRecord:
+        data = json.loads(raw)
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def _int(text: Any) -> int | None:
+    return int(text) if isinstance(text, str) and text.isdigit() else None
+
+
+def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[Any]:
+    consumer = reader_consumer(config)
+    try:
+        meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
+        if meta is None or meta.error is not None or not meta.partitions:
+            return
+        ranges = []
+        for p in sorted(meta.partitions):
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
+            )
+            start = low if last is None else max(low, high - last)
+            ranges.append(PartitionRange(topic, p, start, high))
+        yield from read_ranges(consumer, ranges)
+    finally:
+        consumer.close()
+
+
+def read_state(config: dict[str, Any], namespace: str | None) -> dict[DeadLetterId, StateRecord]:
+    """The current state of every handled dead letter (an empty map before first use)."""
+    state: dict[DeadLetterId, StateRecord] = {}
+    for msg in _ranges(config, state_topic(namespace), None):
+        raw_key = msg.key()
+        if raw_key is None:
+            continue
+        dl_id = DeadLetterId.parse(raw_key.decode())
+        value = msg.value()
+        if value is None:
+            state.pop(dl_id, None)
+        else:
+            state[dl_id] = StateRecord.from_json(value)
+    return state
+
+
+def read_audit(
+    config: dict[str, Any], namespace: str | None, *, last: int = 200
+) -> list[AuditRecord]:
+    """The ``last`` audit records, newest first."""
+    records = [
+        AuditRecord.from_json(msg.value())
+        for msg in _ranges(config, audit_topic(namespace), last)
+        if msg.value() is not None
+    ]
+    return sorted(records, key=lambda r: r.at, reverse=True)
