@@ -1,0 +1,1 @@
+"""Plumbing every consumer deployment shares: store, settings, errors, HTTP mapping."""

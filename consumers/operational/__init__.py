@@ -1,0 +1,1 @@
+"""The operational deployment: booking ledger, housekeeping, maintenance, payments."""
