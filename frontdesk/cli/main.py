@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from frontdesk.cli import bench, broker, lag, replay, schemas, topics
+from frontdesk.cli import bench, broker, lag, outbox, replay, schemas, topics
+from frontdesk.cli.produce import produce
+from frontdesk.cli.simulate import simulate
 
 app = typer.Typer(
     name="frontdesk",
@@ -18,3 +20,6 @@ app.add_typer(schemas.app, name="schemas")
 app.add_typer(bench.app, name="bench")
 app.add_typer(replay.app, name="replay")
 app.add_typer(lag.app, name="lag")
+app.add_typer(outbox.app, name="outbox")
+app.command()(produce)
+app.command()(simulate)
