@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from frontdesk.cli import bench, broker, lag, outbox, replay, schemas, topics
+from frontdesk.cli import bench, broker, dlq, lag, outbox, replay, schemas, topics
 from frontdesk.cli.produce import produce
 from frontdesk.cli.simulate import simulate
 
@@ -20,6 +20,7 @@ app.add_typer(schemas.app, name="schemas")
 app.add_typer(bench.app, name="bench")
 app.add_typer(replay.app, name="replay")
 app.add_typer(lag.app, name="lag")
+app.add_typer(dlq.app, name="dlq")
 app.add_typer(outbox.app, name="outbox")
 app.command()(produce)
 app.command()(simulate)
