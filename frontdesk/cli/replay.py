@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -171,8 +172,15 @@ def replay(
                 meta = {"frontdesk.replay": json.dumps(_describe(query))}
                 rows = write_parquet(run, output, batch_rows=batch_rows, metadata=meta)
             else:
-                with _output(output) as out:
-                    rows = write_jsonl(run, out)
+                try:
+                    with _output(output) as out:
+                        rows = write_jsonl(run, out)
+                        out.flush()
+                except BrokenPipeError:
+                    # The reader (head, a closed jq) has what it wanted: stop quietly, and
+                    # point stdout at /dev/null so the interpreter's final flush is silent.
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    return
     _summary(run.stats, rows, output, errors)
 
 
