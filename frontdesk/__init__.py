@@ -1,1 +1,21 @@
 """frontdesk: the Kafka event backbone for multi-tenant Property Management Systems."""
+
+from frontdesk.worker import (
+    App,
+    Context,
+    DlqBudget,
+    NonRetryableError,
+    RetryableError,
+    RetryPolicy,
+    WorkerConfig,
+)
+
+__all__ = [
+    "App",
+    "Context",
+    "DlqBudget",
+    "NonRetryableError",
+    "RetryPolicy",
+    "RetryableError",
+    "WorkerConfig",
+]

@@ -1,0 +1,157 @@
+"""OpenTelemetry for frontdesk processes: traces that follow an event, metrics to scrape.
+
+Library code only ever asks the OpenTelemetry *API* for tracers and meters, so an
+application that embeds frontdesk keeps control of its own providers. Entry points that own
+the process (``frontdesk worker``) call `setup`, which installs SDK providers: metrics are
+exported through the Prometheus reader on an HTTP port; spans go wherever the standard
+``OTEL_*`` environment configures (nowhere by default, since no exporter is bundled).
+
+The worker's instruments are defined here, once per process, because OpenTelemetry
+instruments are process-wide and several workers may share a process (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import start_http_server
+
+log = logging.getLogger(__name__)
+
+METER_NAME = "frontdesk.worker"
+TRACER_NAME = "frontdesk.worker"
+
+_setup_lock = threading.Lock()
+
+
+class _State:
+    """What `setup` already did in this process (providers can be installed only once)."""
+
+    configured = False
+    metrics_port: int | None = None
+    instruments: WorkerInstruments | None = None
+
+
+def setup(service_name: str, *, metrics_port: int | None = None, addr: str = "0.0.0.0") -> None:
+    """Install SDK tracer and meter providers (once per process) and serve ``/metrics``.
+
+    Safe to call twice: the second call only starts the HTTP server if it is not running.
+    """
+    with _setup_lock:
+        if not _State.configured:
+            resource = Resource.create({"service.name": service_name})
+            readers: list[MetricReader] = []
+            if metrics_port is not None:
+                readers.append(PrometheusMetricReader())
+            metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+            trace.set_tracer_provider(TracerProvider(resource=resource))
+            _State.configured = True
+        if metrics_port is not None and _State.metrics_port is None:
+            start_http_server(metrics_port, addr=addr)
+            _State.metrics_port = metrics_port
+            log.info("metrics served on http://%s:%d/metrics", addr, metrics_port)
+
+
+LagSource = Callable[[], Iterable[tuple[dict[str, str], int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInstruments:
+    """The worker's metrics; names follow ``frontdesk.<thing>`` and become
+    ``frontdesk_<thing>_total`` (counters) in Prometheus."""
+
+    handled: metrics.Counter
+    failed: metrics.Counter
+    duration: metrics.Histogram
+    retries: metrics.Counter
+    dead_letters: metrics.Counter
+    lateness: metrics.Histogram
+
+
+_lag_sources: list[LagSource] = []
+
+
+def _observe_lag(options: CallbackOptions) -> Iterable[Observation]:
+    for source in list(_lag_sources):
+        for attributes, lag in source():
+            yield Observation(lag, attributes)
+
+
+def worker_instruments() -> WorkerInstruments:
+    """The process-wide worker instruments, created on first use."""
+    with _setup_lock:
+        if _State.instruments is None:
+            meter = metrics.get_meter(METER_NAME)
+            _State.instruments = WorkerInstruments(
+                handled=meter.create_counter(
+                    "frontdesk.events.handled",
+                    unit="{event}",
+                    description="Events whose handler succeeded, per queue, tenant and type.",
+                ),
+                failed=meter.create_counter(
+                    "frontdesk.events.failed",
+                    unit="{event}",
+                    description="Handler attempts that raised, or events that could not be "
+                    "handled (poison), per queue, tenant and outcome.",
+                ),
+                duration=meter.create_histogram(
+                    "frontdesk.handler.duration",
+                    unit="s",
+                    description="Time spent in the handler per attempt.",
+                ),
+                retries=meter.create_counter(
+                    "frontdesk.retries",
+                    unit="{event}",
+                    description="Events committed to a retry tier, per tier.",
+                ),
+                dead_letters=meter.create_counter(
+                    "frontdesk.dlq.dispatches",
+                    unit="{event}",
+                    description="Events committed to a DLQ, per reason.",
+                ),
+                lateness=meter.create_histogram(
+                    "frontdesk.retry.lateness",
+                    unit="ms",
+                    description="How long after its due time a retried event started.",
+                ),
+            )
+            meter.create_observable_gauge(
+                "frontdesk.consumer.lag",
+                callbacks=[_observe_lag],
+                unit="{event}",
+                description="High watermark minus committed offset, per topic partition.",
+            )
+        return _State.instruments
+
+
+def register_lag_source(source: LagSource) -> None:
+    _lag_sources.append(source)
+
+
+def unregister_lag_source(source: LagSource) -> None:
+    if source in _lag_sources:
+        _lag_sources.remove(source)
+
+
+def tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME, tracer_provider=provider)
+
+
+__all__ = [
+    "WorkerInstruments",
+    "register_lag_source",
+    "setup",
+    "tracer",
+    "unregister_lag_source",
+    "worker_instruments",
+]

@@ -1,0 +1,310 @@
+"""Hand-off: moving an event to a retry tier or the DLQ, atomically with its offset commit.
+
+A failed event is *forwarded*: its key and value bytes are produced, untouched, to
+``<main>.retry.<delay>`` or ``<main>.dlq`` with headers that record its history. The
+forward and the commit of the source offset happen in one Kafka transaction, so a crash
+can never leave the event both forwarded and uncommitted (a duplicate attempt) nor
+committed and not forwarded (a lost event).
+
+The commit order, which every checkpoint follows (see ``Worker._checkpoint``):
+
+1. A handler finishes: success, or an outcome that needs a forward. The forward is kept in
+   memory beside its offset and the offset is marked finished in the `OffsetTracker`.
+2. At a checkpoint (every ``commit_interval``, on revoke, on shutdown) the runtime takes,
+   per partition, the commit point ``C`` (lowest unfinished offset) and the forwards with
+   offsets below ``C``. Forwards at or above ``C`` wait: committing them now would leave
+   their source offset uncommitted, and a crash would forward them a second time.
+3. One transaction: ``begin`` → produce those forwards → ``send_offsets_to_transaction``
+   with ``C`` for every partition and the consumer's group metadata → ``commit``.
+4. Only after the commit succeeds are the forwards dropped from memory and ``C`` remembered
+   as committed. An aborted transaction leaves both in place for the next checkpoint.
+
+Plain progress (no forward) is committed through the same transaction, so there is exactly
+one commit path: a non-transactional ``Consumer.commit`` racing a transactional offset
+commit could move the group's offset backwards. The group metadata (generation) fences a
+worker that lost its partitions in a rebalance; the transactional id fences a zombie of the
+same worker slot. Consumers read the tiers with ``isolation.level=read_committed``, so an
+aborted forward is never seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
+
+from frontdesk import headers
+from frontdesk.worker.errors import WorkerFencedError
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 1000
+"""Error messages are truncated: a header is not a log file, and records have a size cap."""
+MAX_STACK_CHARS = 4000
+"""The innermost frames are kept (the tail), since that is where the error was raised."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the failing record was read from."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """A record to produce to a retry tier or the DLQ, with its key and value untouched."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: headers.Headers
+    kind: str
+    """``retry`` or ``dlq``."""
+    reason: str
+    """For the DLQ, the ``fd-reason``; for a retry, the tier's delay."""
+
+
+class HandoffAbortedError(Exception):
+    """A checkpoint transaction was aborted; its forwards and offsets are kept for the next."""
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _error_message(error: BaseException) -> str:
+    return _truncate(str(error) or repr(error), MAX_MESSAGE_CHARS)
+
+
+def _error_class(error: BaseException) -> str:
+    cls = type(error)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def stack_trace(error: BaseException) -> str:
+    text = "".join(traceback.format_exception(error))
+    return text if len(text) <= MAX_STACK_CHARS else "…" + text[-(MAX_STACK_CHARS - 1) :]
+
+
+def _history(
+    record_headers: Sequence[tuple[str, bytes | None]] | None, source: Source, now_ms: int
+) -> dict[str, str]:
+    """Original coordinates and first failure time: kept from the first main-topic read."""
+    original_topic = headers.get(record_headers, headers.ORIGINAL_TOPIC)
+    if original_topic is not None:
+        history = {
+            name: value
+            for name in (
+                headers.ORIGINAL_TOPIC,
+                headers.ORIGINAL_PARTITION,
+                headers.ORIGINAL_OFFSET,
+                headers.ORIGINAL_TIMESTAMP,
+            )
+            if (value := headers.get(record_headers, name)) is not None
+        }
+    else:
+        history = {
+            headers.ORIGINAL_TOPIC: source.topic,
+            headers.ORIGINAL_PARTITION: str(source.partition),
+            headers.ORIGINAL_OFFSET: str(source.offset),
+        }
+        if source.timestamp_ms is not None:
+            history[headers.ORIGINAL_TIMESTAMP] = str(source.timestamp_ms)
+    history[headers.FIRST_FAILURE_AT] = headers.get(
+        record_headers, headers.FIRST_FAILURE_AT
+    ) or str(now_ms)
+    history[headers.LAST_FAILURE_AT] = str(now_ms)
+    return history
+
+
+def retry_headers(
+    record_headers: Sequence[tuple[str, bytes | None]] | None,
+    *,
+    source: Source,
+    attempts: int,
+    error: BaseException,
+    now_ms: int,
+    due_ms: int,
+    trace: dict[str, str] | None = None,
+) -> headers.Headers:
+    """Headers for the record sent to a retry tier after ``attempts`` failed deliveries.
+
+    The producer's headers (tenant, event type and id, schema) are kept; the history is
+    replaced, not appended, so a record that went through three tiers has one of each.
+    ``trace`` (``traceparent``/``tracestate``) makes the next attempt a child of this one.
+    """
+    updates = _history(record_headers, source, now_ms)
+    updates.update(
+        {
+            headers.ATTEMPT: str(attempts),
+            headers.ERROR_CLASS: _error_class(error),
+            headers.ERROR_MESSAGE: _error_message(error),
+            headers.DUE_AT: str(due_ms),
+        }
+    )
+    if trace:
+        updates.update(trace)
+    return headers.replace(record_headers, updates)
+
+
+def dlq_headers(
+    record_headers: Sequence[tuple[str, bytes | None]] | None,
+    *,
+    source: Source,
+    attempts: int,
+    reason: str,
+    error: BaseException | None,
+    now_ms: int,
+    worker_id: str,
+    trace_id: str | None = None,
+) -> headers.Headers:
+    """Headers for a dead letter: why, what was raised, where it came from, who sent it."""
+    updates = _history(record_headers, source, now_ms)
+    updates.update(
+        {
+            headers.REASON: reason,
+            headers.ATTEMPT: str(attempts),
+            headers.WORKER_ID: worker_id,
+            headers.DEAD_LETTERED_AT: str(now_ms),
+        }
+    )
+    if error is not None:
+        updates[headers.ERROR_CLASS] = _error_class(error)
+        updates[headers.ERROR_MESSAGE] = _error_message(error)
+        updates[headers.STACK_TRACE] = stack_trace(error)
+    if trace_id:
+        updates[headers.TRACE_ID] = trace_id
+    # A DLQ record is not waiting for anything.
+    return [(k, v) for k, v in headers.replace(record_headers, updates) if k != headers.DUE_AT]
+
+
+class TransactionalCommitter:
+    """The worker's only way to commit: a transactional producer, used from one thread.
+
+    Every method blocks on the broker, so the runner calls them from a dedicated thread;
+    they must never run concurrently (transactions are strictly sequential per producer).
+    """
+
+    def __init__(self, config: dict[str, Any], transactional_id: str, timeout: float = 30.0):
+        self.transactional_id = transactional_id
+        self.timeout = timeout
+        self._producer = Producer(
+            {
+                **config,
+                "transactional.id": transactional_id,
+                # Java-compatible placement, so a retried event lands where a Java or faust
+                # producer would have put it.
+                "partitioner": "murmur2_random",
+                # A checkpoint transaction lives for milliseconds; a short timeout lets the
+                # coordinator abort a crashed worker's transaction quickly if no successor
+                # with the same id arrives to fence it.
+                "transaction.timeout.ms": int(timeout * 1000),
+                "linger.ms": 5,
+            }
+        )
+        self.transactions = 0
+
+    def start(self) -> None:
+        """Register the transactional id: fences any older producer with the same id and
+        aborts its open transaction, so a restarted worker slot cleans up after its
+        predecessor at once."""
+        try:
+            self._producer.init_transactions(self.timeout)
+        except KafkaException as exc:
+            raise self._classify(exc) from exc
+
+    def commit(
+        self,
+        forwards: Sequence[Forward],
+        offsets: Sequence[TopicPartition],
+        group_metadata: object,
+    ) -> None:
+        """Produce ``forwards`` and commit ``offsets`` in one transaction (see module doc)."""
+        try:
+            self._begin_and_produce(forwards)
+            self._send_offsets(offsets, group_metadata)
+            self._commit()
+        except KafkaException as exc:
+            error = self._classify(exc)
+            if isinstance(error, WorkerFencedError):
+                raise error from exc
+            self._abort()
+            raise error from exc
+        self.transactions += 1
+
+    def _begin_and_produce(self, forwards: Sequence[Forward]) -> None:
+        self._producer.begin_transaction()
+        for fw in forwards:
+            record_headers: list[tuple[str, str | bytes | None]] = list(fw.headers)
+            while True:
+                try:
+                    self._producer.produce(
+                        fw.topic, key=fw.key, value=fw.value, headers=record_headers
+                    )
+                    break
+                except BufferError:
+                    self._producer.poll(0.05)  # queue full: let deliveries drain
+        self._producer.poll(0)
+
+    def _send_offsets(self, offsets: Sequence[TopicPartition], group_metadata: object) -> None:
+        self._producer.send_offsets_to_transaction(list(offsets), group_metadata, self.timeout)
+
+    def _commit(self) -> None:
+        for attempt in range(3):
+            try:
+                self._producer.commit_transaction(self.timeout)
+                return
+            except KafkaException as exc:
+                err: KafkaError = exc.args[0]
+                if err.retriable() and not err.txn_requires_abort() and attempt < 2:
+                    continue  # the commit's outcome is unknown: librdkafka says ask again
+                raise
+
+    def _abort(self) -> None:
+        try:
+            self._producer.abort_transaction(self.timeout)
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            if err.fatal():
+                raise WorkerFencedError(f"cannot abort transaction: {err.str()}") from exc
+            log.warning("abort_transaction failed (%s); the next begin will tell", err.str())
+
+    def _classify(self, exc: KafkaException) -> Exception:
+        err: KafkaError = exc.args[0]
+        if err.fatal() or err.code() in (
+            KafkaError._FENCED,
+            KafkaError.PRODUCER_FENCED,
+            KafkaError.INVALID_PRODUCER_EPOCH,
+        ):
+            return WorkerFencedError(
+                f"transactional id {self.transactional_id!r} was fenced or failed fatally: "
+                f"{err.str()}"
+            )
+        return HandoffAbortedError(err.str())
+
+    def close(self) -> None:
+        self._producer.flush(5)
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+__all__ = [
+    "Forward",
+    "HandoffAbortedError",
+    "Source",
+    "TransactionalCommitter",
+    "dlq_headers",
+    "retry_headers",
+    "stack_trace",
+]

@@ -1,0 +1,949 @@
+"""The worker runtime: consume a queue, run handlers per key concurrently, retry, dead-letter.
+
+Shape of one worker process
+---------------------------
+* **One consumer** joins the group ``[<ns>.]frontdesk.<app>`` (cooperative-sticky) with a
+  regex subscription covering the queue's pooled topic, every dedicated tenant's topic of
+  the queue, *and their retry tiers* (see `subscription_pattern`).
+  A new tenant's topics are picked up at the next metadata refresh, without a restart.
+  Tier partitions are consumed by the same consumer and gated with pause/resume
+  (`frontdesk.worker.tiers`): one group, one assignment, one transactional producer and
+  one commit path for everything the process owns.
+* **Poll thread**: ``Consumer.consume`` runs in a dedicated thread so the asyncio loop (and
+  the handlers on it) never waits for the broker, and the loop never blocks the poll
+  (``max.poll.interval.ms`` cannot be exceeded by slow handlers). Rebalance callbacks run
+  in that thread and hand their work to the loop, waiting for it.
+* **Key scheduler**: records of different keys run concurrently up to ``concurrency``;
+  records of one key run one after another (`frontdesk.worker.scheduler`). Sync handlers
+  run in a thread pool. When too much is buffered, partitions are paused, never buffered
+  without bound.
+* **Offsets and hand-offs**: a finished record marks its offset in the partition's
+  `OffsetTracker`; a failed one also leaves a forward (retry tier or DLQ) beside it.
+  Checkpoints commit everything through one Kafka transaction; the commit order is written
+  down in `frontdesk.worker.handoff`.
+* **Revocation**: queued records of a revoked partition are dropped, running ones get up
+  to ``revoke_timeout`` to finish, a checkpoint commits their progress, then the partition
+  is released (``incremental_unassign``). Lost partitions are dropped without a commit.
+* **DLQ budget**: when too large a share of recent outcomes went to the DLQ, the worker
+  stops starting handlers and pauses every partition, and says why, loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import logging
+import signal
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, cast
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from frontdesk import headers, naming, telemetry
+from frontdesk.codec import Codec, default_codec
+from frontdesk.connection import client_config
+from frontdesk.errors import DecodeError, FrontdeskError
+from frontdesk.events import Event
+from frontdesk.idempotency import IdempotencyStore, SQLiteStore
+from frontdesk.naming import TopicName
+from frontdesk.settings import Settings
+from frontdesk.topology import Topology
+from frontdesk.worker.app import App, Route
+from frontdesk.worker.budget import DlqWindow
+from frontdesk.worker.config import WorkerConfig, default_worker_id
+from frontdesk.worker.context import Context
+from frontdesk.worker.errors import WorkerFencedError
+from frontdesk.worker.handoff import (
+    Forward,
+    HandoffAbortedError,
+    Source,
+    TransactionalCommitter,
+    dlq_headers,
+    retry_headers,
+)
+from frontdesk.worker.offsets import OffsetTracker
+from frontdesk.worker.policy import classify
+from frontdesk.worker.scheduler import KeyScheduler
+from frontdesk.worker.tiers import LatenessStats, TierGate, due_at_ms, now_ms
+
+log = logging.getLogger("frontdesk.worker")
+
+_TRACE_HEADERS = (headers.TRACEPARENT, headers.TRACESTATE)
+
+
+class MissingTopicsError(FrontdeskError):
+    """Topics the topology declares for this queue do not exist on the cluster."""
+
+
+def subscription_pattern(
+    queue: str, namespace: str | None, tiers: Iterable[str], tenant: str | None = None
+) -> str:
+    """The regex (librdkafka syntax) for the queue's main topics and their retry tiers."""
+    ns = rf"{namespace}\." if namespace else ""
+    owner = rf"tenant\.{tenant}" if tenant else r"(pms|tenant\.[a-z0-9][a-z0-9-]*)"
+    tier_list = list(tiers)
+    tier_part = rf"(\.retry\.({'|'.join(tier_list)}))?" if tier_list else ""
+    return rf"^{ns}{owner}\.{queue}{tier_part}$"
+
+
+def _headers(msg: Message) -> list[tuple[str, bytes]]:
+    """The record's headers as (name, bytes) pairs: what confluent-kafka returns on reads."""
+    return cast(list[tuple[str, bytes]], msg.headers() or [])
+
+
+class _Partition:
+    """What the worker knows about one assigned partition."""
+
+    __slots__ = (
+        "alive",
+        "committed",
+        "forwards",
+        "gate",
+        "info",
+        "main",
+        "partition",
+        "paused",
+        "reasons",
+        "revoking",
+        "running",
+        "timer",
+        "topic",
+        "tracker",
+    )
+
+    def __init__(self, topic: str, partition: int, info: TopicName | None) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.info = info
+        self.main = info.main if info is not None else topic
+        self.tracker = OffsetTracker()
+        self.gate: TierGate[_Job] | None = (
+            TierGate() if info is not None and info.role == "retry" else None
+        )
+        self.forwards: dict[int, Forward] = {}
+        self.committed: int | None = None
+        self.reasons: set[str] = set()
+        self.paused = False
+        self.running = 0
+        self.revoking = False
+        self.alive = True
+        self.timer: asyncio.TimerHandle | None = None
+
+    def tp(self, offset: int = -1001) -> TopicPartition:
+        return TopicPartition(self.topic, self.partition, offset)
+
+
+class _Job:
+    __slots__ = ("due_ms", "key", "msg", "offset", "part")
+
+    def __init__(self, part: _Partition, msg: Message, key: bytes | None, offset: int) -> None:
+        self.part = part
+        self.msg = msg
+        self.key = key
+        self.offset = offset
+        self.due_ms: int | None = None
+
+
+class _Outcome:
+    __slots__ = ("dead", "forward")
+
+    def __init__(self, forward: Forward | None = None, dead: bool = False) -> None:
+        self.forward = forward
+        self.dead = dead
+
+
+_OK = _Outcome()
+
+
+class Worker:
+    """One worker process's runtime for one `App`. ``await worker.run()`` until `stop`."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        topology: Topology | None = None,
+        config: WorkerConfig | None = None,
+        client_config: dict[str, Any] | None = None,
+        tracer_provider: trace.TracerProvider | None = None,
+        codec: Codec | None = None,
+    ) -> None:
+        self.app = app
+        self.topology = topology or app.topology()
+        self.config = config or app.config
+        self.routes: dict[type[Event], Route] = app.compile(self.topology)
+        self.namespace = self.topology.namespace
+        self.group_id = self.config.group_id or app.group_id(self.namespace, self.config.tenant)
+        self.worker_id = self.config.worker_id or default_worker_id()
+        self.transactional_id = f"{self.group_id}.{self.worker_id}"
+        self.tiers = self.topology.retry_delays(app.queue)
+        self.subscription = subscription_pattern(
+            app.queue.value, self.namespace, self.tiers, self.config.tenant
+        )
+        self._client_config = client_config
+        self._codec = codec or default_codec()
+        self._tracer = telemetry.tracer(tracer_provider)
+        self._metrics = telemetry.worker_instruments()
+        self._queue_attr = app.queue.value
+        self._store: IdempotencyStore | None = app.idempotency
+
+        self._scheduler: KeyScheduler[_Job] = KeyScheduler()
+        self._parts: dict[tuple[str, int], _Partition] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._running = 0
+        self._buffered = 0
+        self._global_full = False
+        self._draining = False
+        self._stopping = False
+        self._halted: str | None = None
+        self._fatal: BaseException | None = None
+        self._budget = DlqWindow(app.dlq_budget)
+        self._progress: asyncio.Event | None = None
+        self._assigned: asyncio.Event | None = None
+        self._commit_lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._consumer: Consumer | None = None
+        self._committer: TransactionalCommitter | None = None
+        self._poll_exec = ThreadPoolExecutor(1, thread_name_prefix="fd-poll")
+        self._commit_exec = ThreadPoolExecutor(1, thread_name_prefix="fd-commit")
+        self._sync_exec: ThreadPoolExecutor | None = None
+
+        self.lateness = LatenessStats()
+        self.counts: dict[str, int] = dict.fromkeys(
+            (
+                "received",
+                "handled",
+                "failed_attempts",
+                "retried",
+                "dead_lettered",
+                "transactions",
+                "aborted_transactions",
+            ),
+            0,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume until `stop` (or a fatal error, which is re-raised after cleanup)."""
+        loop = self._loop = asyncio.get_running_loop()
+        self._progress = asyncio.Event()
+        self._assigned = asyncio.Event()
+        self._commit_lock = asyncio.Lock()
+        await self._start()
+        assert self._consumer is not None
+        consumer = self._consumer
+        checkpoints = loop.create_task(self._checkpoint_loop())
+        telemetry.register_lag_source(self._lag_observations)
+        consume = functools.partial(
+            consumer.consume, self.config.poll_batch, self.config.poll_timeout
+        )
+        try:
+            while not self._stopping:
+                messages = await loop.run_in_executor(self._poll_exec, consume)
+                for msg in messages:
+                    self._accept(msg)
+                self._pump()
+                self._sync_pauses()
+        finally:
+            telemetry.unregister_lag_source(self._lag_observations)
+            await self._shutdown(checkpoints)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def stop(self) -> None:
+        """Ask the worker to drain and exit: finish running handlers, commit, leave."""
+        if not self._stopping:
+            log.info("worker %s stopping", self.worker_id)
+        self._stopping = True
+
+    async def wait_assigned(self, timeout: float = 30.0) -> None:
+        """Wait until the group gave this worker its first partitions (for tests, tools)."""
+        while self._assigned is None:
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(self._assigned.wait(), timeout)
+
+    @property
+    def halted(self) -> str | None:
+        """Why the worker stopped taking work (the DLQ budget), or ``None``."""
+        return self._halted
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            **self.counts,
+            "worker_id": self.worker_id,
+            "group_id": self.group_id,
+            "assigned": sorted(f"{p.topic}[{p.partition}]" for p in self._parts.values()),
+            "running": self._running,
+            "buffered": self._buffered,
+            "halted": self._halted,
+            "retry_lateness": self.lateness.summary(),
+        }
+
+    def _client_conf(self) -> dict[str, Any]:
+        if self._client_config is not None:
+            return dict(self._client_config)
+        return client_config()
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        conf = self._client_conf()
+        consumer_conf = {
+            **conf,
+            "client.id": self.worker_id,
+            "group.id": self.group_id,
+            "partition.assignment.strategy": "cooperative-sticky",
+            # Offsets are committed by our checkpoints only, after the work is done.
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": self.config.auto_offset_reset,
+            # Retry tiers are written in transactions: never read an aborted hand-off.
+            "isolation.level": "read_committed",
+            # The regex subscription is re-evaluated at each refresh: new tenants appear.
+            "topic.metadata.refresh.interval.ms": self.config.metadata_refresh_ms,
+            "session.timeout.ms": self.config.session_timeout_ms,
+            **self.config.consumer_overrides,
+        }
+        self._consumer = Consumer(consumer_conf, logger=logging.getLogger("frontdesk.kafka"))
+        self._committer = TransactionalCommitter(
+            conf, self.transactional_id, self.config.transaction_timeout
+        )
+        await loop.run_in_executor(self._poll_exec, self._check_topics)
+        await loop.run_in_executor(self._commit_exec, self._committer.start)
+        self._consumer.subscribe(
+            [self.subscription],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        log.info(
+            "worker %s of %s consuming %s (group %s, transactional id %s)",
+            self.worker_id,
+            self.app.name,
+            self.subscription,
+            self.group_id,
+            self.transactional_id,
+        )
+
+    def _check_topics(self) -> None:
+        assert self._consumer is not None
+        mains = self.topology.main_topics(self.app.queue)
+        if self.config.tenant:
+            mains = [naming.main_topic(self.app.queue, self.config.tenant, self.namespace)]
+        wanted = []
+        for main in mains:
+            wanted += [main, naming.dlq_topic(main)]
+            wanted += [naming.retry_topic(main, d) for d in self.tiers]
+        existing = set(self._consumer.list_topics(timeout=15).topics)
+        missing = [t for t in wanted if t not in existing]
+        if missing:
+            raise MissingTopicsError(
+                f"topics missing for queue {self.app.queue.value}: {', '.join(missing)}; "
+                "create them with `frontdesk topics apply`"
+            )
+
+    async def _shutdown(self, checkpoints: asyncio.Task[None]) -> None:
+        self._stopping = True
+        self._draining = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.shutdown_timeout
+        while self._running and loop.time() < deadline:
+            await self._wait_progress(deadline - loop.time())
+        for task in list(self._tasks):
+            task.cancel()  # past the deadline: these offsets stay uncommitted
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        checkpoints.cancel()
+        await asyncio.gather(checkpoints, return_exceptions=True)
+        await self._checkpoint()
+        if self._consumer is not None:
+            # close() runs the revoke callback, which needs this loop: close off-loop.
+            await loop.run_in_executor(self._poll_exec, self._consumer.close)
+        if self._committer is not None:
+            await loop.run_in_executor(self._commit_exec, self._committer.close)
+        for part in self._parts.values():
+            if part.timer is not None:
+                part.timer.cancel()
+        self._poll_exec.shutdown(wait=False)
+        self._commit_exec.shutdown(wait=False)
+        if self._sync_exec is not None:
+            self._sync_exec.shutdown(wait=False)
+        if self._store is not None and self.app.idempotency is None:
+            await self._store.close()
+        log.info("worker %s stopped: %s", self.worker_id, self.counts)
+
+    async def _wait_progress(self, timeout: float) -> None:
+        assert self._progress is not None
+        self._progress.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progress.wait(), max(timeout, 0.001))
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._fatal is None:
+            self._fatal = exc
+            log.critical("worker %s stopping on a fatal error: %s", self.worker_id, exc)
+        self.stop()
+
+    # -- rebalance callbacks (poll thread) -------------------------------------------------
+
+    def _call_on_loop(self, coro: Any, timeout: float) -> None:
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            future.result(timeout)
+        except Exception:
+            log.exception("rebalance handling failed")
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._call_on_loop(self._assign(partitions), 30)
+        consumer.incremental_assign(partitions)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        timeout = self.config.revoke_timeout + self.config.transaction_timeout + 5
+        self._call_on_loop(self._revoke(partitions, commit=True), timeout)
+        consumer.incremental_unassign(partitions)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._call_on_loop(self._revoke(partitions, commit=False), 30)
+        consumer.incremental_unassign(partitions)
+
+    async def _assign(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            info = naming.parse_topic(tp.topic, self.namespace)
+            self._parts[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition, info)
+        if partitions:
+            log.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions))
+            assert self._assigned is not None
+            self._assigned.set()
+
+    async def _revoke(self, partitions: list[TopicPartition], *, commit: bool) -> None:
+        parts = [p for tp in partitions if (p := self._parts.get((tp.topic, tp.partition)))]
+        for part in parts:
+            part.revoking = True
+            if part.timer is not None:
+                part.timer.cancel()
+                part.timer = None
+            if part.gate is not None:
+                part.gate.clear()  # not started: the next owner reads them again
+        if commit:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.config.revoke_timeout
+            while any(p.running for p in parts) and loop.time() < deadline:
+                await self._wait_progress(deadline - loop.time())
+            stuck = [f"{p.topic}[{p.partition}]" for p in parts if p.running]
+            if stuck:
+                log.warning("revoke: handlers still running on %s; they will be redelivered", stuck)
+            await self._checkpoint()
+        for part in parts:
+            part.alive = False
+            self._parts.pop((part.topic, part.partition), None)
+        if parts:
+            log.info(
+                "%s %s",
+                "revoked" if commit else "lost",
+                ", ".join(f"{p.topic}[{p.partition}]" for p in parts),
+            )
+
+    # -- intake and scheduling (loop thread) -----------------------------------------------
+
+    def _accept(self, msg: Message) -> None:
+        err = msg.error()
+        if err is not None:
+            self._on_consumer_error(err)
+            return
+        part = self._parts.get((msg.topic() or "", msg.partition() or 0))
+        if part is None or part.revoking:
+            return
+        offset = msg.offset()
+        if offset is None or not part.tracker.receive(offset):
+            return
+        self.counts["received"] += 1
+        job = _Job(part, msg, msg.key(), offset)
+        if part.gate is not None:
+            job.due_ms = due_at_ms(_headers(msg))
+            if not part.gate.offer(job.due_ms, job, now_ms()):
+                if part.timer is None:
+                    self._arm(part)
+                return
+        self._scheduler.submit(job.key, job)
+        self._buffered += 1
+
+    def _on_consumer_error(self, err: KafkaError) -> None:
+        if err.code() == KafkaError._PARTITION_EOF:
+            return
+        if err.fatal():
+            self._fail(KafkaException(err))
+        else:
+            log.warning("consumer error: %s", err.str())
+
+    def _arm(self, part: _Partition) -> None:
+        """Pause a tier partition until its head is due and set a timer for that moment."""
+        assert self._loop is not None
+        assert part.gate is not None
+        if part.timer is not None:
+            part.timer.cancel()
+            part.timer = None
+        due = part.gate.next_due()
+        if due is None:
+            part.reasons.discard("due")
+            return
+        part.reasons.add("due")
+        delay = max(0.0, (due - now_ms()) / 1000)
+        part.timer = self._loop.call_later(delay, self._on_due, part)
+
+    def _on_due(self, part: _Partition) -> None:
+        part.timer = None
+        if not part.alive or part.revoking or part.gate is None:
+            return
+        for job in part.gate.release(now_ms()):
+            self._scheduler.submit(job.key, job)
+            self._buffered += 1
+        self._arm(part)
+        self._pump()
+        self._sync_pauses()
+
+    def _pump(self) -> None:
+        """Start ready records while there is a free concurrency slot."""
+        if self._draining or self._halted:
+            return
+        loop = self._loop
+        assert loop is not None
+        limit = self.config.concurrency
+        scheduler = self._scheduler
+        while self._running < limit:
+            job = scheduler.next_ready()
+            if job is None:
+                return
+            part = job.part
+            if not part.alive or part.revoking:
+                scheduler.done(job.key)
+                self._buffered -= 1
+                continue
+            self._running += 1
+            part.running += 1
+            task = loop.create_task(self._run(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _sync_pauses(self) -> None:
+        """Pause or resume partitions so the fetcher matches what the runtime can take."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        limit = self.config.buffered_limit
+        if self._buffered >= limit:
+            self._global_full = True
+        elif self._buffered <= limit // 2:
+            self._global_full = False
+        hold_all = self._global_full or self._halted is not None or self._draining
+        outstanding_limit = self.config.max_outstanding
+        to_pause: list[TopicPartition] = []
+        to_resume: list[TopicPartition] = []
+        for part in self._parts.values():
+            if part.revoking:
+                continue
+            outstanding = part.tracker.outstanding
+            if outstanding >= outstanding_limit:
+                part.reasons.add("window")
+            elif outstanding <= outstanding_limit // 2:
+                part.reasons.discard("window")
+            want = hold_all or bool(part.reasons)
+            if want != part.paused:
+                part.paused = want
+                (to_pause if want else to_resume).append(part.tp())
+        try:
+            if to_pause:
+                consumer.pause(to_pause)
+            if to_resume:
+                consumer.resume(to_resume)
+        except KafkaException as exc:  # a partition revoked meanwhile; the next sync fixes it
+            log.debug("pause/resume: %s", exc)
+
+    # -- running one record ----------------------------------------------------------------
+
+    async def _run(self, job: _Job) -> None:
+        try:
+            outcome = await self._process(job)
+        except asyncio.CancelledError:
+            self._release(job, None)
+            raise
+        except BaseException as exc:  # a bug in the runtime, not in a handler
+            log.exception(
+                "runtime error on %s[%d]@%d", job.part.topic, job.part.partition, job.offset
+            )
+            self._release(job, None)
+            self._fail(exc)
+            return
+        self._release(job, outcome)
+
+    def _release(self, job: _Job, outcome: _Outcome | None) -> None:
+        """Book a finished (or abandoned, ``outcome=None``) record and start the next ones."""
+        part = job.part
+        self._running -= 1
+        self._buffered -= 1
+        part.running -= 1
+        self._scheduler.done(job.key)
+        if outcome is not None and part.alive:
+            if outcome.forward is not None:
+                part.forwards[job.offset] = outcome.forward
+            part.tracker.finish(job.offset)
+            if self._budget.record(outcome.dead, time.monotonic()):
+                self._halt(self._budget.trip_reason or "DLQ budget exceeded")
+        assert self._progress is not None
+        self._progress.set()
+        self._pump()
+
+    def _halt(self, reason: str) -> None:
+        self._halted = reason
+        log.critical(
+            "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED taking "
+            "new work and paused all its partitions so the queue is not drained into the "
+            "DLQ. Inspect the DLQ (fd-reason, fd-error-class headers), fix the cause, and "
+            "restart the worker.",
+            self.app.name,
+            self._queue_attr,
+            reason,
+        )
+        self._sync_pauses()
+
+    async def _process(self, job: _Job) -> _Outcome:
+        msg = job.msg
+        record_headers = _headers(msg)
+        carrier = {k: v.decode() for k, v in record_headers if k in _TRACE_HEADERS and v}
+        parent = propagate.extract(carrier) if carrier else None
+        attempt = int(headers.get(record_headers, headers.ATTEMPT) or 0) + 1
+        with self._tracer.start_as_current_span(
+            f"{self._queue_attr} process",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation": "process",
+                "messaging.destination.name": job.part.topic,
+                "messaging.kafka.destination.partition": job.part.partition,
+                "messaging.kafka.message.offset": job.offset,
+                "frontdesk.attempt": attempt,
+            },
+        ) as span:
+            if job.due_ms is not None:
+                late = now_ms() - job.due_ms
+                self.lateness.add(late)
+                self._metrics.lateness.record(late, {"queue": self._queue_attr})
+            try:
+                event = self._codec.decode(msg.value() or b"")
+            except DecodeError as exc:
+                return self._dead(
+                    job, span, attempt=attempt, reason=exc.reason, error=exc, tenant=None
+                )
+            meta = event.meta
+            span.set_attribute("frontdesk.event_id", str(meta.event_id))
+            span.set_attribute("frontdesk.tenant", meta.tenant_id)
+            header_tenant = headers.get(record_headers, headers.TENANT)
+            topic_tenant = job.part.info.tenant_id if job.part.info is not None else None
+            if (header_tenant is not None and header_tenant != meta.tenant_id) or (
+                topic_tenant is not None and topic_tenant != meta.tenant_id
+            ):
+                mismatch = ValueError(
+                    f"payload tenant {meta.tenant_id!r} does not match header tenant "
+                    f"{header_tenant!r} / topic tenant {topic_tenant!r}"
+                )
+                return self._dead(
+                    job,
+                    span,
+                    attempt=attempt,
+                    reason="tenant_mismatch",
+                    error=mismatch,
+                    tenant=meta.tenant_id,
+                )
+            route = self.routes.get(type(event))
+            if route is None:
+                missing = LookupError(
+                    f"app {self.app.name!r} has no handler for {event.event_type}"
+                )
+                return self._dead(
+                    job,
+                    span,
+                    attempt=attempt,
+                    reason="no_handler",
+                    error=missing,
+                    tenant=meta.tenant_id,
+                )
+            return await self._handle(
+                job,
+                span=span,
+                route=route,
+                event=event,
+                attempt=attempt,
+                record_headers=record_headers,
+            )
+
+    async def _handle(
+        self,
+        job: _Job,
+        *,
+        span: trace.Span,
+        route: Route,
+        event: Event,
+        attempt: int,
+        record_headers: list[tuple[str, bytes]],
+    ) -> _Outcome:
+        msg = job.msg
+        meta = event.meta
+        key = job.key
+        ctx = Context(
+            event_id=str(meta.event_id),
+            attempt=attempt,
+            tenant_id=meta.tenant_id,
+            property_id=meta.property_id,
+            event_type=event.event_type,
+            topic=job.part.topic,
+            partition=job.part.partition,
+            offset=job.offset,
+            key=key.decode("utf-8", "replace") if key is not None else None,
+            timestamp_ms=msg.timestamp()[1],
+            headers=record_headers,
+            app=self.group_id,
+            worker_id=self.worker_id,
+            due_at_ms=job.due_ms,
+            _store=self._idempotency_store,
+        )
+        attrs = {
+            "queue": self._queue_attr,
+            "tenant": meta.tenant_id,
+            "event_type": event.event_type,
+        }
+        policy = route.policy
+        started = time.perf_counter()
+        try:
+            if route.is_async:
+                call = route.fn(event, ctx)
+            else:
+                loop = asyncio.get_running_loop()
+                if self._sync_exec is None:
+                    self._sync_exec = ThreadPoolExecutor(
+                        self.config.concurrency, thread_name_prefix="fd-handler"
+                    )
+                run = contextvars.copy_context().run
+                call = loop.run_in_executor(self._sync_exec, run, route.fn, event, ctx)
+            if policy.timeout is not None:
+                await asyncio.wait_for(call, policy.timeout)
+            else:
+                await call
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._metrics.duration.record(time.perf_counter() - started, attrs)
+            self.counts["failed_attempts"] += 1
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            retryable = classify(exc, policy)
+            tier = policy.next_tier(attempt) if retryable else None
+            if tier is None:
+                reason = "retries_exhausted" if retryable else "non_retryable"
+                self._metrics.failed.add(1, {**attrs, "outcome": "dlq"})
+                return self._dead(
+                    job, span, attempt=attempt, reason=reason, error=exc, tenant=meta.tenant_id
+                )
+            self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
+            now = now_ms()
+            trace_carrier: dict[str, str] = {}
+            propagate.inject(trace_carrier)
+            fwd_headers = retry_headers(
+                record_headers,
+                source=self._source(job),
+                attempts=attempt,
+                error=exc,
+                now_ms=now,
+                due_ms=policy.due_at_ms(tier, now),
+                trace=trace_carrier,
+            )
+            forward = Forward(
+                naming.retry_topic(job.part.main, tier),
+                msg.key(),
+                msg.value(),
+                fwd_headers,
+                "retry",
+                tier,
+            )
+            return _Outcome(forward)
+        self._metrics.duration.record(time.perf_counter() - started, attrs)
+        self._metrics.handled.add(1, attrs)
+        self.counts["handled"] += 1
+        return _OK
+
+    def _source(self, job: _Job) -> Source:
+        ts_type, ts = job.msg.timestamp()
+        return Source(job.part.topic, job.part.partition, job.offset, ts if ts_type else None)
+
+    def _dead(
+        self,
+        job: _Job,
+        span: trace.Span,
+        *,
+        attempt: int,
+        reason: str,
+        error: BaseException,
+        tenant: str | None,
+    ) -> _Outcome:
+        span.set_attribute("frontdesk.dlq_reason", reason)
+        if reason not in ("retries_exhausted", "non_retryable"):
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, reason))
+            record_headers = _headers(job.msg)
+            self._metrics.failed.add(
+                1,
+                {
+                    "queue": self._queue_attr,
+                    "tenant": tenant or headers.get(record_headers, headers.TENANT) or "unknown",
+                    "event_type": headers.get(record_headers, headers.EVENT_TYPE) or "unknown",
+                    "outcome": "dlq",
+                },
+            )
+        context = span.get_span_context()
+        trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        fwd_headers = dlq_headers(
+            _headers(job.msg),
+            source=self._source(job),
+            attempts=attempt,
+            reason=reason,
+            error=error,
+            now_ms=now_ms(),
+            worker_id=self.worker_id,
+            trace_id=trace_id,
+        )
+        forward = Forward(
+            naming.dlq_topic(job.part.main),
+            job.msg.key(),
+            job.msg.value(),
+            fwd_headers,
+            "dlq",
+            reason,
+        )
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s (%s: %s)",
+            job.part.topic,
+            job.part.partition,
+            job.offset,
+            reason,
+            type(error).__name__,
+            str(error)[:200],
+        )
+        return _Outcome(forward, dead=True)
+
+    def _idempotency_store(self) -> IdempotencyStore:
+        if self._store is None:
+            path = Settings().home / "idempotency" / f"{self.group_id}.sqlite3"
+            self._store = SQLiteStore(path)
+        return self._store
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.commit_interval)
+            await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Commit every partition's progress and due forwards in one transaction."""
+        assert self._commit_lock is not None
+        if self._committer is None or self._consumer is None or self._fatal is not None:
+            return
+        async with self._commit_lock:
+            plan: list[tuple[_Partition, int, list[int]]] = []
+            offsets: list[TopicPartition] = []
+            forwards: list[Forward] = []
+            for part in self._parts.values():
+                if not part.alive:
+                    continue
+                commit_at = part.tracker.committable()
+                if commit_at is None or (
+                    part.committed is not None and commit_at <= part.committed
+                ):
+                    continue
+                due = sorted(o for o in part.forwards if o < commit_at)
+                forwards.extend(part.forwards[o] for o in due)
+                offsets.append(part.tp(commit_at))
+                plan.append((part, commit_at, due))
+            if not offsets:
+                return
+            loop = asyncio.get_running_loop()
+            try:
+                metadata = self._consumer.consumer_group_metadata()
+                await loop.run_in_executor(
+                    self._commit_exec, self._committer.commit, forwards, offsets, metadata
+                )
+            except HandoffAbortedError as exc:
+                self.counts["aborted_transactions"] += 1
+                log.warning("checkpoint aborted, will retry: %s", exc)
+                return
+            except WorkerFencedError as exc:
+                self._fail(exc)
+                return
+            except KafkaException as exc:
+                log.warning("checkpoint failed, will retry: %s", exc)
+                return
+            self.counts["transactions"] += 1
+            for part, commit_at, due in plan:
+                part.committed = commit_at
+                for offset in due:
+                    part.forwards.pop(offset, None)
+            for fw in forwards:
+                if fw.kind == "retry":
+                    self.counts["retried"] += 1
+                    self._metrics.retries.add(1, {"queue": self._queue_attr, "tier": fw.reason})
+                else:
+                    self.counts["dead_lettered"] += 1
+                    self._metrics.dead_letters.add(
+                        1, {"queue": self._queue_attr, "reason": fw.reason}
+                    )
+
+    def _lag_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        consumer = self._consumer
+        if consumer is None:
+            return []
+        out = []
+        for part in list(self._parts.values()):
+            if part.committed is None:
+                continue
+            try:
+                _low, high = consumer.get_watermark_offsets(part.tp(), cached=True)
+            except KafkaException:
+                continue
+            if high >= 0:
+                attrs = {
+                    "queue": self._queue_attr,
+                    "topic": part.topic,
+                    "partition": str(part.partition),
+                }
+                out.append((attrs, max(0, high - part.committed)))
+        return out
+
+
+def run_worker(app: App, *, metrics_port: int | None = None, **overrides: Any) -> int:
+    """Run a worker in the foreground until SIGTERM/SIGINT: 0 on a clean stop, 1 otherwise."""
+    config = replace(app.config, **overrides) if overrides else app.config
+    telemetry.setup(f"frontdesk-{app.name}", metrics_port=metrics_port)
+    worker = Worker(app, config=config)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.stop)
+        await worker.run()
+
+    try:
+        asyncio.run(main())
+    except (FrontdeskError, KafkaException) as exc:
+        log.critical("worker exited: %s", exc)
+        return 1
+    return 0
+
+
+__all__ = ["MissingTopicsError", "Worker", "run_worker", "subscription_pattern"]
