@@ -32,8 +32,10 @@ from confluent_kafka import (
     KafkaException,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._listoffsets import OffsetSpec
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # stubs lack __all__
+    AdminClient,
+    OffsetSpec,
+)
 
 from frontdesk import headers as hdr
 from frontdesk.naming import parse_topic

@@ -18,8 +18,10 @@ from confluent_kafka import (
     KafkaException,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._listoffsets import OffsetSpec
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # stubs lack __all__
+    AdminClient,
+    OffsetSpec,
+)
 
 from frontdesk.errors import FrontdeskError
 from frontdesk.replay.timing import to_millis
