@@ -7,3 +7,27 @@ from __future__ import annotations
 import typer
 
 app = typer.Typer(help="Benchmarks: ours against a baseline measured in the same run.")
+
+
+@app.command("producer")
+def producer_bench(
+    events: int = typer.Option(50_000, "--events", help="Events per round."),
+    rounds: int = typer.Option(2, "--rounds", help="Alternating rounds; the best is kept."),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON line."),
+    profile: bool = typer.Option(False, "--profile", help="Print a cProfile of a typed run."),
+) -> None:
+    """Typed sends vs raw confluent-kafka producing the same pre-encoded bytes."""
+    import json  # noqa: PLC0415 - benchmarks load lazily to keep `frontdesk --help` fast
+
+    from frontdesk.benchmarks.producer import run_producer_bench  # noqa: PLC0415
+
+    result = run_producer_bench(events, rounds=rounds, profile=profile)
+    print(f"ours (typed send):     {result.ours:>12,.0f} events/s")
+    print(f"baseline (raw bytes):  {result.baseline:>12,.0f} events/s")
+    print(f"ratio:                 {result.ratio:>12.3f}")
+    print(
+        f"bytes per event:       {result.avro_bytes_per_event:>12.1f} Avro "
+        f"vs {result.json_bytes_per_event:.1f} JSON"
+    )
+    if as_json:
+        print(json.dumps(result.as_dict()))
