@@ -115,7 +115,7 @@ def test_app_refuses_bad_handlers_at_declaration_and_at_boot() -> None:
     async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
         pass
 
-    with pytest.raises(PolicyError, match="BookingCreated.*2h"):
+    with pytest.raises(PolicyError, match=r"BookingCreated.*2h"):
         app.compile()
     with pytest.raises(PolicyError, match="app name"):
         frontdesk.App("Bad Name", queue="operational")
