@@ -1,0 +1,1 @@
+"""The sync deployment: availability, rates and booking confirmations pushed to one OTA."""
