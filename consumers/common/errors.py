@@ -8,7 +8,7 @@ and how long the dependency asked us to wait.
 
 from __future__ import annotations
 
-from frontdesk.worker.errors import NonRetryableError, RetryableError
+from frontdesk import NonRetryableError, RetryableError
 
 
 class DependencyError(RetryableError):

@@ -1,0 +1,1 @@
+"""The automation deployment: guest notifications rendered per tenant, sent via a provider."""

@@ -1,0 +1,24 @@
+"""Building the automation deployment's `Dispatcher` from the settings (shared by the app
+and the due-message loop)."""
+
+from __future__ import annotations
+
+import functools
+
+from consumers.automation.dispatch import Dispatcher
+from consumers.automation.provider import MessagingClient
+from consumers.automation.templates import Templates
+from consumers.common import wiring
+
+
+@functools.cache
+def dispatcher() -> Dispatcher:
+    s = wiring.settings()
+    return Dispatcher(
+        wiring.store(),
+        Templates(s.templates_dir),
+        MessagingClient(s.messaging_url, timeout=s.http_timeout),
+    )
+
+
+__all__ = ["dispatcher"]
