@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from frontdesk.cli import bench, broker, dlq, lag, outbox, replay, schemas, topics
+from frontdesk.cli import bench, broker, console, dlq, lag, outbox, replay, schemas, topics
 from frontdesk.cli.produce import produce
 from frontdesk.cli.simulate import simulate
 
@@ -24,3 +24,4 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(outbox.app, name="outbox")
 app.command()(produce)
 app.command()(simulate)
+app.add_typer(console.app, name="console")

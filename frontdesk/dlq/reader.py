@@ -102,13 +102,6 @@ def scan(
         consumer.close()
 
 
-def fetch(config: dict[str, Any], dl_id: DeadLetterId) -> DeadLetter | None:
-    """The dead letter at ``dl_id``, or None if no record is there (any more)."""
-    for dead_letter in scan(config, [dl_id.topic], DlqFilter(ids=frozenset({dl_id}))):
-        return dead_letter
-    return None
-
-
 def _narrow(ranges: list[PartitionRange], ids: frozenset[DeadLetterId]) -> list[PartitionRange]:
     """Shrink each range to the span holding the wanted offsets: fetching by id reads ~1."""
     out = []

@@ -21,7 +21,7 @@ from frontdesk.dlq.actions import ActionResult
 from frontdesk.dlq.ids import DeadLetterId
 from frontdesk.dlq.model import DeadLetter
 from frontdesk.dlq.query import DlqFilter, dlq_topics
-from frontdesk.dlq.reader import DlqError, existing_topics, fetch, reader_consumer, scan
+from frontdesk.dlq.reader import DlqError, existing_topics, reader_consumer, scan
 from frontdesk.dlq.store import (
     Action,
     AuditRecord,
@@ -90,13 +90,38 @@ class DlqReview:
         return sorted(found, key=lambda d: d.id)
 
     def get(self, dl_id: DeadLetterId | str) -> DeadLetter:
-        dl_id = DeadLetterId.parse(dl_id) if isinstance(dl_id, str) else dl_id
-        if not self.existing([dl_id.topic]):
-            raise DlqError(f"no dead letter {dl_id}: topic {dl_id.topic} does not exist")
-        found = fetch(self.config, dl_id)
-        if found is None:
-            raise DlqError(f"no dead letter {dl_id}: no record at that offset (any more)")
-        return found
+        return self.get_many([dl_id])[0]
+
+    def get_many(self, ids: Iterable[DeadLetterId | str]) -> list[DeadLetter]:
+        """The dead letters at ``ids``, in that order, read in one scan; DlqError if any is
+        missing (its topic does not exist, or no record is at that offset any more)."""
+        wanted = list(
+            dict.fromkeys(DeadLetterId.parse(i) if isinstance(i, str) else i for i in ids)
+        )
+        topics = sorted({i.topic for i in wanted})
+        absent = set(topics) - set(self.existing(topics))
+        if absent:
+            raise DlqError(f"no such topic: {', '.join(sorted(absent))}")
+        found = {d.id: d for d in scan(self.config, topics, DlqFilter(ids=frozenset(wanted)))}
+        missing = [str(i) for i in wanted if i not in found]
+        if missing:
+            raise DlqError(f"no dead letter at {', '.join(missing)} (any more)")
+        return [found[i] for i in wanted]
+
+    def check_open(
+        self,
+        ids: Iterable[DeadLetterId],
+        state: dict[DeadLetterId, StateRecord] | None = None,
+    ) -> None:
+        """Refuse ids already handled: acting twice (a second redrive) duplicates events."""
+        state = self.state() if state is None else state
+        handled = [i for i in ids if i in state]
+        if handled:
+            first = state[handled[0]]
+            raise DlqError(
+                f"{handled[0]} was already handled ({first.action} by {first.actor} at "
+                f"{first.at}); {len(handled)} of those given are not open"
+            )
 
     def select(
         self,
@@ -117,15 +142,8 @@ class DlqReview:
         wanted = [DeadLetterId.parse(i) if isinstance(i, str) else i for i in ids]
         state = self.state()
         if wanted:
-            handled = [i for i in wanted if i in state]
-            if handled:
-                first = state[handled[0]]
-                raise DlqError(
-                    f"{handled[0]} was already handled ({first.action} by {first.actor} at "
-                    f"{first.at}); {len(handled)} of the ids given are not open"
-                )
-            chosen = [self.get(i) for i in dict.fromkeys(wanted)]
-            return [d for d in chosen if query.matches(d)]
+            self.check_open(wanted, state)
+            return [d for d in self.get_many(wanted) if query.matches(d)]
         if query.empty and not all_:
             raise ValueError("name dead-letter ids, give a filter, or pass --all")
         return self.dead_letters(topics, query, state=state)

@@ -1,0 +1,351 @@
+"""The review console: FastAPI routes over `DlqReview`, rendered server-side with Jinja2.
+
+No front-end build: pages are HTML forms and one CSS file. Routes are plain ``def``s so
+FastAPI runs their (blocking) Kafka reads in its thread pool, off the event loop.
+
+Every route that shows or changes a dead letter goes through the same three checks, on the
+server: a session (`current_user`), the tenant scope (`scoped` for lists, `may_see` for one
+record, answering 404 so ids of other tenants cannot even be probed) and, for a POST, the
+CSRF token. Actions take two POSTs: *confirm* shows the plan (a dry run), *execute* acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from frontdesk.console.overview import QueueMetricsProvider, build_overview
+from frontdesk.console.security import (
+    Forbidden,
+    LoginRequired,
+    NotFound,
+    check_csrf,
+    csrf_token,
+    current_user,
+    log_in,
+    may_see,
+    scoped,
+)
+from frontdesk.console.users import User, UserStore
+from frontdesk.dlq import (
+    ACTIONS,
+    DeadLetter,
+    DeadLetterId,
+    DlqError,
+    DlqFilter,
+    DlqReview,
+    dlq_topics,
+)
+from frontdesk.dlq.actions import require_reason
+from frontdesk.events import EVENT_TYPES
+from frontdesk.queues import QueueType
+from frontdesk.replay.timing import parse_time
+
+HERE = Path(__file__).parent
+SESSION_HOURS = 8
+MAX_ACTION_IDS = 500
+"""One form submission acts on at most this many dead letters: bigger jobs use the CLI."""
+
+
+@dataclass
+class ConsoleConfig:
+    review: DlqReview
+    users: UserStore
+    secret_key: str
+    """Signs session cookies; every replica behind one address needs the same one."""
+    secure_cookies: bool = False
+    """Send the session cookie over HTTPS only: set it whenever TLS terminates in front."""
+    page_size: int = 25
+    providers: list[QueueMetricsProvider] = field(default_factory=list)
+
+
+def create_app(config: ConsoleConfig) -> FastAPI:
+    app = FastAPI(title="frontdesk console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=config.secret_key,
+        session_cookie="frontdesk_console",
+        max_age=SESSION_HOURS * 3600,
+        # Lax: a link from elsewhere may open a page, but no other site can POST with it.
+        same_site="lax",
+        https_only=config.secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    review, users = config.review, config.users
+    dlq_topic_names = set(dlq_topics(review.topology))
+
+    def render(
+        request: Request, name: str, user: User | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request,
+            name,
+            {"user": user, "csrf": csrf_token(request), **context},
+            status_code=status,
+        )
+
+    def get_user(request: Request) -> User:
+        return current_user(request, users)
+
+    UserDep = Annotated[User, Depends(get_user)]
+
+    @app.exception_handler(LoginRequired)
+    def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return render(request, "error.html", None, 403, title="Forbidden", message=str(exc))
+
+    @app.exception_handler(NotFound)
+    def _not_found(request: Request, exc: NotFound) -> Response:
+        return render(request, "error.html", None, 404, title="Not found", message=str(exc))
+
+    def load(user: User, raw_ids: list[str]) -> list[DeadLetter]:
+        """The dead letters ``raw_ids`` if this user may see them all; 404 otherwise.
+
+        Out-of-scope and malformed ids answer exactly like missing ones, so a tenant user
+        cannot learn whether another tenant's id exists.
+        """
+        missing = NotFound(f"no dead letter {', '.join(raw_ids)[:200]}")
+        try:
+            dl_ids = [DeadLetterId.parse(i) for i in raw_ids]
+        except ValueError:
+            raise missing from None
+        if any(i.topic not in dlq_topic_names for i in dl_ids):
+            raise missing  # the console reads DLQs only, not arbitrary topics
+        try:
+            found = review.get_many(dl_ids)
+        except DlqError:
+            raise missing from None
+        if not all(may_see(user, d) for d in found):
+            raise missing
+        return found
+
+    # -- login ---------------------------------------------------------------------------
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/") -> HTMLResponse:
+        return render(request, "login.html", None, next=next, error=None)
+
+    @app.post("/login")
+    def login(
+        request: Request,
+        *,
+        username: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        check_csrf(request, {"csrf_token": csrf_token})
+        user = users.authenticate(username, password)
+        if user is None:
+            return render(
+                request, "login.html", None, 401, next=next, error="Wrong name or password."
+            )
+        log_in(request, user)
+        # Only same-site paths: an open redirect would make the login page a phishing aid.
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        return RedirectResponse(target, status_code=303)
+
+    @app.post("/logout")
+    def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+        check_csrf(request, {"csrf_token": csrf_token})
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    # -- pages ---------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse)
+    def overview(request: Request, user: UserDep) -> HTMLResponse:
+        rows = build_overview(review, user, config.providers)
+        return render(request, "overview.html", user, rows=rows, namespace=review.namespace)
+
+    @app.get("/dlq", response_class=HTMLResponse)
+    def browse(
+        request: Request,
+        user: UserDep,
+        *,
+        queue: str = "",
+        tenant: str = "",
+        event_type: str = "",
+        error_class: str = "",
+        reason: str = "",
+        since: str = "",
+        until: str = "",
+        handled: bool = False,
+        page: Annotated[int, Query(ge=1)] = 1,
+    ) -> HTMLResponse:
+        form = {
+            "queue": queue,
+            "tenant": tenant,
+            "event_type": event_type,
+            "error_class": error_class,
+            "reason": reason,
+            "since": since,
+            "until": until,
+            "handled": handled,
+        }
+        error = None
+        try:
+            query = DlqFilter(
+                tenants=_set(tenant),
+                event_types=_set(event_type),
+                error_classes=_set(error_class),
+                reasons=_set(reason),
+                since=_time(since),
+                until=_time(until),
+            )
+            queues = [QueueType(queue)] if queue else []
+        except ValueError as exc:
+            error, query, queues = str(exc), DlqFilter(), []
+        state = review.state()
+        found = [
+            d
+            for d in review.dead_letters(
+                dlq_topics(review.topology, queues),
+                scoped(user, query),
+                include_handled=handled,
+                skip_missing=True,
+                state=state,
+            )
+            if may_see(user, d)
+        ]
+        found.sort(key=lambda d: (d.timestamp, d.id), reverse=True)
+        size = config.page_size
+        pages = max(1, -(-len(found) // size))
+        shown = found[(page - 1) * size : page * size]
+        return render(
+            request,
+            "dlq.html",
+            user,
+            form=form,
+            error=error,
+            dead_letters=shown,
+            state=state,
+            total=len(found),
+            page=page,
+            pages=pages,
+            queues=[q.value for q in QueueType],
+            event_types=sorted(EVENT_TYPES),
+            query_string=_query_string(form),
+        )
+
+    @app.get("/dlq/{dead_letter_id}", response_class=HTMLResponse)
+    def event_page(request: Request, user: UserDep, dead_letter_id: str) -> HTMLResponse:
+        dl = load(user, [dead_letter_id])[0]
+        return render(
+            request,
+            "event.html",
+            user,
+            dl=dl,
+            data=dl.to_dict(),
+            history=dl.history(),
+            state=review.state().get(dl.id),
+        )
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request, user: UserDep) -> HTMLResponse:
+        records = review.audit(last=500)
+        if not user.is_operator:
+            records = [r for r in records if r.tenants == [user.tenant]]
+        return render(request, "audit.html", user, records=records)
+
+    # -- actions: confirm, then execute ---------------------------------------------------
+
+    def prepare(
+        request: Request, user: User, *, ids: list[str], action: str, reason: str, token: str
+    ) -> tuple[list[DeadLetter], str]:
+        check_csrf(request, {"csrf_token": token})
+        if action not in ACTIONS:
+            raise Forbidden(f"unknown action {action!r}")
+        if not ids:
+            raise DlqError("select at least one dead letter")
+        if len(ids) > MAX_ACTION_IDS:
+            raise DlqError(f"at most {MAX_ACTION_IDS} at once; use the CLI for more")
+        why = require_reason(reason)
+        chosen = load(user, list(dict.fromkeys(ids)))
+        review.check_open(d.id for d in chosen)
+        return chosen, why
+
+    @app.post("/actions/confirm", response_class=HTMLResponse)
+    def confirm(
+        request: Request,
+        user: UserDep,
+        *,
+        ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+        action: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+    ) -> HTMLResponse:
+        try:
+            chosen, why = prepare(
+                request, user, ids=ids, action=action, reason=reason, token=csrf_token
+            )
+            plan = _run(review, action, chosen, why, user, dry_run=True)
+        except (DlqError, ValueError) as exc:
+            return render(request, "error.html", user, 400, title="Cannot do that", message=exc)
+        return render(request, "confirm.html", user, plan=plan, reason=why)
+
+    @app.post("/actions/execute", response_class=HTMLResponse)
+    def execute(
+        request: Request,
+        user: UserDep,
+        *,
+        ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+        action: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+        confirmed: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+    ) -> HTMLResponse:
+        try:
+            chosen, why = prepare(
+                request, user, ids=ids, action=action, reason=reason, token=csrf_token
+            )
+            if confirmed != "yes":
+                raise DlqError("the action was not confirmed")
+            result = _run(review, action, chosen, why, user, dry_run=False)
+        except (DlqError, ValueError) as exc:
+            return render(request, "error.html", user, 400, title="Cannot do that", message=exc)
+        return render(request, "done.html", user, result=result)
+
+    return app
+
+
+def _run(
+    review: DlqReview, action: str, chosen: list[DeadLetter], why: str, user: User, *, dry_run: bool
+) -> Any:
+    common: dict[str, Any] = {
+        "reason": why,
+        "actor": user.name,
+        "dry_run": dry_run,
+        "source": "console",
+    }
+    if action == "redrive":
+        return review.redrive(chosen, **common)
+    if action == "release":
+        return review.release(chosen, **common)
+    return review.discard(chosen, **common)
+
+
+def _set(text: str) -> frozenset[str]:
+    """A form field of comma-separated alternatives."""
+    return frozenset(v.strip() for v in text.split(",") if v.strip())
+
+
+def _time(text: str) -> datetime | None:
+    return parse_time(text) if text.strip() else None
+
+
+def _query_string(form: dict[str, Any]) -> str:
+    return urlencode({k: v for k, v in form.items() if v})
