@@ -7,6 +7,7 @@ import typer
 from frontdesk.cli import bench, broker, console, dlq, lag, outbox, replay, schemas, topics
 from frontdesk.cli.produce import produce
 from frontdesk.cli.simulate import simulate
+from frontdesk.cli.worker import worker
 
 app = typer.Typer(
     name="frontdesk",
@@ -24,4 +25,5 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(outbox.app, name="outbox")
 app.command()(produce)
 app.command()(simulate)
+app.command()(worker)
 app.add_typer(console.app, name="console")

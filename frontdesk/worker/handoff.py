@@ -209,7 +209,8 @@ class TransactionalCommitter:
                 # with the same id arrives to fence it.
                 "transaction.timeout.ms": int(timeout * 1000),
                 "linger.ms": 5,
-            }
+            },
+            logger=logging.getLogger("frontdesk.kafka"),
         )
         self.transactions = 0
 

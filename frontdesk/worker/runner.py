@@ -48,7 +48,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from frontdesk import headers, naming, telemetry
 from frontdesk.codec import Codec, default_codec
-from frontdesk.connection import client_config
+from frontdesk.connection import NoClusterError, client_config
 from frontdesk.errors import DecodeError, FrontdeskError
 from frontdesk.events import Event
 from frontdesk.idempotency import IdempotencyStore, SQLiteStore
@@ -421,6 +421,8 @@ class Worker:
         if partitions:
             log.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions))
             assert self._assigned is not None
+            if not self._assigned.is_set():
+                log.info("worker %s ready", self.worker_id)
             self._assigned.set()
 
     async def _revoke(self, partitions: list[TopicPartition], *, commit: bool) -> None:
@@ -940,7 +942,7 @@ def run_worker(app: App, *, metrics_port: int | None = None, **overrides: Any) -
 
     try:
         asyncio.run(main())
-    except (FrontdeskError, KafkaException) as exc:
+    except (FrontdeskError, KafkaException, NoClusterError) as exc:
         log.critical("worker exited: %s", exc)
         return 1
     return 0

@@ -138,3 +138,74 @@ def drain_all(kafka: Cluster, topic: str, idle: float = 2.0) -> list[Message]:
 
 def header(msg: Message, name: str) -> str | None:
     return headers.get(msg.headers(), name)
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+class WorkerProcess:
+    """``python -m frontdesk.worker tests.support.apps:app`` as a subprocess, output to a file."""
+
+    def __init__(
+        self,
+        kafka: Cluster,
+        topology: Topology,
+        tmp: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.db = tmp / "attempts.sqlite3"
+        self.log = tmp / "worker.log"
+        full_env = {
+            **os.environ,
+            **kafka.env(),
+            "FRONTDESK_TOPOLOGY": str(write_topology(topology, tmp / "topology.yaml")),
+            "FRONTDESK_HOME": str(tmp / "home"),
+            "FD_TEST_DB": str(self.db),
+            **(env or {}),
+        }
+        self._out = self.log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "frontdesk.worker", "tests.support.apps:app", *args],
+            cwd=REPO,
+            env=full_env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        import sqlite3
+
+        if not self.db.exists():
+            return []
+        with sqlite3.connect(self.db, timeout=30) as conn:
+            try:
+                return list(conn.execute(sql, params))
+            except sqlite3.OperationalError:
+                return []  # table not created yet
+
+    def ok_ids(self) -> set[str]:
+        return {r[0] for r in self.rows("SELECT event_id FROM attempts WHERE outcome = 'ok'")}
+
+    def stop(self, timeout: float = 60) -> int:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self._out.close()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._out.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
