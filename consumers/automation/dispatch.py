@@ -62,8 +62,8 @@ class Dispatcher:
             return Outcome("already_sent", existing)
         rendered = self.render(event)
         if event.send_at is not None and event.send_at > self.clock():
-            return Outcome("scheduled", await in_thread(self._save, event, rendered, "scheduled"))
-        pending = await in_thread(self._save, event, rendered, "sending")
+            return Outcome("scheduled", await in_thread(self.save, event, rendered, "scheduled"))
+        pending = await in_thread(self.save, event, rendered, "sending")
         return Outcome("sent", await self.send(pending))
 
     async def send_due(self, limit: int = 100) -> int:
@@ -80,7 +80,7 @@ class Dispatcher:
     async def send(self, message: Message) -> Message:
         """Send a recorded message through the provider and mark it sent."""
         provider_id = await self.provider.send(message.outgoing())
-        return await in_thread(self._mark_sent, message, self.provider.name, provider_id)
+        return await in_thread(self.mark_sent, message, self.provider.name, provider_id)
 
     def render(self, event: NotificationRequested) -> Rendered:
         return self.templates.render(event.meta.tenant_id, event.template_id, event.variables)
@@ -89,7 +89,7 @@ class Dispatcher:
         with self.store.transaction() as tx:
             return messages.get(tx, tenant_id, notification_id)
 
-    def _save(
+    def save(
         self, event: NotificationRequested, rendered: Rendered, status: str, note: str | None = None
     ) -> Message:
         with self.store.transaction() as tx:
@@ -102,7 +102,7 @@ class Dispatcher:
         with self.store.transaction() as tx:
             return messages.waiting(tx, "scheduled", due_by=self.clock(), limit=limit)
 
-    def _mark_sent(self, message: Message, provider: str, provider_id: str) -> Message:
+    def mark_sent(self, message: Message, provider: str, provider_id: str) -> Message:
         with self.store.transaction() as tx:
             messages.mark_sent(tx, message, provider, provider_id)
             sent = messages.get(tx, message.tenant_id, message.notification_id)

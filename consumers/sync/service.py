@@ -96,7 +96,7 @@ class ChannelSync:
     # -- events ------------------------------------------------------------------------
 
     async def availability_changed(self, event: AvailabilityChanged) -> Pushed:
-        await in_thread(self._record, event)
+        await in_thread(self.record, event)
         m = event.meta
         return await self.push(
             m.tenant_id,
@@ -108,7 +108,7 @@ class ChannelSync:
         )
 
     async def rate_changed(self, event: RateChanged) -> Pushed:
-        await in_thread(self._record, event)
+        await in_thread(self.record, event)
         m = event.meta
         return await self.push(
             m.tenant_id,
@@ -203,7 +203,8 @@ class ChannelSync:
 
     # -- store work (runs in a thread) ---------------------------------------------------
 
-    def _record(self, event: AvailabilityChanged | RateChanged) -> None:
+    def record(self, event: AvailabilityChanged | RateChanged) -> None:
+        """Record the change in the mirror, pending, once per event id; no push."""
         with self.store.transaction() as tx:
             if not tx.claim(self.scope, event.meta.event_id):
                 return
