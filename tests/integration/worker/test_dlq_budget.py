@@ -1,0 +1,58 @@
+"""Contract: when the share of events going to the DLQ passes the budget (here more than
+50% of at least 20 events within 60 s), the worker stops taking new work: it starts no
+more handlers, pauses its partitions and says why, loudly, instead of draining the topic
+into the DLQ. What was not handled stays on the topic, uncommitted, for after the fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+import pytest
+
+import frontdesk
+from frontdesk.events import BookingCreated
+from tests.integration.worker.harness import FAST, drain_all, eventually, make_topology, running
+from tests.support.events import booking, publish
+from tests.support.kafka import Cluster
+
+
+async def test_budget_pauses_instead_of_draining_into_the_dlq(
+    kafka: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    topology = make_topology(kafka, partitions=2)
+    main = f"{topology.namespace}.pms.operational"
+    events = [booking(f"broken-{i}", property_id=f"p{i % 10}") for i in range(200)]
+    publish(kafka.config, main, events)
+
+    app = frontdesk.App(
+        "budgeted",
+        queue="operational",
+        dlq_budget=frontdesk.DlqBudget(max_share=0.5, min_events=20, window=60),
+    )
+    calls = 0
+
+    @app.handler(BookingCreated)
+    async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
+        nonlocal calls
+        calls += 1
+        raise frontdesk.NonRetryableError("deploy broke the rate lookup")
+
+    config = replace(FAST, concurrency=4)
+    with caplog.at_level(logging.CRITICAL, logger="frontdesk.worker"):
+        async with running(app, kafka, topology, config=config) as worker:
+            await eventually(lambda: worker.halted is not None, message="the budget to trip")
+            settled = calls
+            await asyncio.sleep(2)
+            assert calls == settled, "no handler starts once the budget tripped"
+            await eventually(lambda: worker.stats()["dead_lettered"] == settled, timeout=10)
+            assert worker.stats()["running"] == 0
+
+    assert 20 <= settled <= 20 + config.concurrency
+    assert "DLQ BUDGET EXCEEDED" in caplog.text
+    assert "went to the DLQ" in (worker.halted or "")
+    assert len(drain_all(kafka, f"{main}.dlq")) == settled
+    committed = sum(kafka.committed(worker.group_id, main).values())
+    assert committed <= settled < len(events), "the rest stays on the topic"

@@ -1,0 +1,72 @@
+"""Contract: ``frontdesk worker --metrics-port P`` serves Prometheus metrics: events handled
+and failed per queue and tenant, the handler latency histogram, retries per tier, DLQ
+dispatches per reason, retry lateness and consumer lag.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.worker.harness import WorkerProcess, eventually, make_topology
+from tests.support.events import booking, publish
+from tests.support.kafka import Cluster
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def scrape(port: int) -> str:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return ""
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of the sample ``name`` whose labels include ``labels`` (summed if several)."""
+    found = None
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                found = (found or 0.0) + s.value
+    return found
+
+
+async def test_metrics_endpoint_serves_the_counters(kafka: Cluster, tmp_path: Path) -> None:
+    topology = make_topology(kafka, partitions=1, tiers="1s")
+    main = f"{topology.namespace}.pms.operational"
+    events = [booking(f"ok-{i}", tenant_id="acme") for i in range(5)]
+    events += [booking("flaky-1", tenant_id="beta"), booking("perm-1", tenant_id="beta")]
+    publish(kafka.config, main, events)
+    port = free_port()
+    worker = WorkerProcess(kafka, topology, tmp_path, "--metrics-port", str(port))
+    text = ""
+    try:
+
+        def complete() -> bool:
+            nonlocal text
+            text = scrape(port)
+            handled = sample(text, "frontdesk_events_handled_total", tenant="beta")
+            return handled == 1 and sample(text, "frontdesk_consumer_lag") is not None
+
+        await eventually(complete, timeout=40, message="metrics for every outcome")
+    finally:
+        assert worker.stop() == 0, worker.output()[-2000:]
+
+    op = {"queue": "operational"}
+    assert sample(text, "frontdesk_events_handled_total", tenant="acme", **op) == 5
+    assert sample(text, "frontdesk_events_failed_total", outcome="retry", tenant="beta") == 1
+    assert sample(text, "frontdesk_events_failed_total", outcome="dlq", tenant="beta") == 1
+    assert sample(text, "frontdesk_retries_total", tier="1s", **op) == 1
+    assert sample(text, "frontdesk_dlq_dispatches_total", reason="non_retryable", **op) == 1
+    assert sample(text, "frontdesk_handler_duration_seconds_count", tenant="acme") == 5
+    assert sample(text, "frontdesk_retry_lateness_milliseconds_count", **op) == 1
+    assert sample(text, "frontdesk_consumer_lag", topic=main, partition="0") == 0
