@@ -93,6 +93,10 @@ class ChannelSync:
         """Claim scope: every channel's deployment records each event once for itself."""
         store.migrate(MIGRATIONS)
 
+    async def aclose(self) -> None:
+        """Close the OTA client's connections (the store is shared and stays open)."""
+        await self.client.aclose()
+
     # -- events ------------------------------------------------------------------------
 
     async def availability_changed(self, event: AvailabilityChanged) -> Pushed:
