@@ -56,6 +56,16 @@ MAX_ACTION_IDS = 500
 """One form submission acts on at most this many dead letters: bigger jobs use the CLI."""
 
 
+def _user(request: Request) -> User:
+    store: UserStore = request.app.state.users
+    return current_user(request, store)
+
+
+UserDep = Annotated[User, Depends(_user)]
+"""The logged-in user; without a session the request is redirected to the login page.
+Module-level because FastAPI resolves (postponed) annotations in the module's globals."""
+
+
 @dataclass
 class ConsoleConfig:
     review: DlqReview
@@ -82,6 +92,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     review, users = config.review, config.users
+    app.state.users = users
     dlq_topic_names = set(dlq_topics(review.topology))
 
     def render(
@@ -93,11 +104,6 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             {"user": user, "csrf": csrf_token(request), **context},
             status_code=status,
         )
-
-    def get_user(request: Request) -> User:
-        return current_user(request, users)
-
-    UserDep = Annotated[User, Depends(get_user)]
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:

@@ -21,6 +21,9 @@ from frontdesk.replay.source import PartitionRange, plan_ranges
 from frontdesk.replay.timing import from_millis
 
 BATCH = 500
+POLL_SECONDS = 0.1
+"""``consume()`` waits this long unless it fills a batch: short, because a review reads
+small DLQs to their end and a long wait would be added to every page load."""
 _TIMEOUT = 30.0
 
 
@@ -120,7 +123,7 @@ def read_ranges(consumer: Consumer, ranges: list[PartitionRange]) -> Iterator[Me
         return
     consumer.assign([TopicPartition(t, p, r.start) for (t, p), r in todo.items()])
     while todo:
-        for msg in consumer.consume(BATCH, 1.0):
+        for msg in consumer.consume(BATCH, POLL_SECONDS):
             error = msg.error()
             key = (msg.topic() or "", msg.partition() or 0)
             if error is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from frontdesk import headers as hdr
 from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.codec import encode
-from frontdesk.dlq import DeadLetterId
+from frontdesk.dlq import DeadLetter, DeadLetterId
 from frontdesk.events import BookingCreated, BookingStatus, Channel
 from frontdesk.topology import Topology
 from frontdesk.topology.model import parse_topology
@@ -138,3 +138,20 @@ def seed(cluster: Cluster, topic: str, letters: list[Letter]) -> list[DeadLetter
     assert producer.flush(30) == 0
     assert all(i is not None for i in ids)
     return [i for i in ids if i is not None]
+
+
+def dead_letter(
+    original_topic: str = "ns.pms.operational",
+    offset: int = 0,
+    at: datetime | None = None,
+    **kwargs: Any,
+) -> DeadLetter:
+    """A `DeadLetter` as `list` would return it, without a broker (for unit tests)."""
+    one = letter(original_topic, **kwargs)
+    return DeadLetter(
+        DeadLetterId(f"{original_topic}.dlq", 0, offset),
+        at or datetime.now(UTC),
+        one.key,
+        one.value,
+        tuple(one.headers),
+    )

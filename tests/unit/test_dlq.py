@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -10,17 +11,14 @@ from frontdesk import headers as hdr
 from frontdesk.dlq import DeadLetter, DeadLetterId, DlqError, DlqFilter, dlq_topics
 from frontdesk.dlq.actions import plan_moves, redriven_headers, require_reason
 from frontdesk.dlq.store import AuditRecord, StateRecord, audit_topic, state_topic
-from tests.support.dlq import letter, topology
+from tests.support.dlq import dead_letter, topology
 
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 MAIN = "ns.pms.operational"
 
 
-def _dl(offset: int = 0, at: datetime = T0, **kwargs: object) -> DeadLetter:
-    one = letter(MAIN, **kwargs)  # type: ignore[arg-type]
-    return DeadLetter(
-        DeadLetterId(f"{MAIN}.dlq", 0, offset), at, one.key, one.value, tuple(one.headers)
-    )
+def _dl(offset: int = 0, at: datetime = T0, **kwargs: Any) -> DeadLetter:
+    return dead_letter(MAIN, offset, at, **kwargs)
 
 
 def test_id_round_trips_and_sorts() -> None:
