@@ -10,13 +10,14 @@ Each test uses its own namespace, so its DLQs, state and audit topics are its ow
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from frontdesk import headers as hdr
 from frontdesk.cli.main import app
-from frontdesk.dlq import DlqError, DlqFilter, DlqReview, audit_topic, state_topic
+from frontdesk.dlq import DeadLetterId, DlqError, DlqFilter, DlqReview, audit_topic, state_topic
 from frontdesk.topology import Topology
 from tests.support import dlq as support
 from tests.support.kafka import Cluster, unique
@@ -56,6 +57,17 @@ def test_list_matches_the_topic_exactly(kafka: Cluster, world: tuple[Topology, D
     bad = DlqFilter(reasons=frozenset({"bad_magic"}), tenants=frozenset({"acme"}))
     assert review.dead_letters(review.topics(["operational"]), bad) == []
     assert review.get(seeded[6]).to_dict()["value_base64"] == "anVuaw=="
+
+    now = datetime.now(UTC)
+    recent = DlqFilter(since=now - timedelta(minutes=5), until=now + timedelta(minutes=1))
+    assert len(review.dead_letters(review.topics(["operational"]), recent)) == len(letters)
+    later = DlqFilter(since=now + timedelta(minutes=1))
+    assert review.dead_letters(review.topics(["operational"]), later) == []
+    beyond = DeadLetterId(seeded[0].topic, seeded[0].partition, 10_000)
+    with pytest.raises(DlqError, match="no dead letter"):
+        review.get(beyond)
+    with pytest.raises(DlqError, match="no such topic"):
+        review.get(f"{topo.namespace}.nope.dlq:0:0")
 
 
 def test_cli_list_json_is_the_same_set(
