@@ -240,7 +240,10 @@ def read_state(config: dict[str, Any], namespace: str | None) -> dict[DeadLetter
         raw_key = msg.key()
         if raw_key is None:
             continue
-        dl_id = DeadLetterId.parse(raw_key.decode())
+        try:
+            dl_id = DeadLetterId.parse(raw_key.decode("utf-8", errors="replace"))
+        except ValueError:
+            continue  # not written by us; one stray record must not hide every state
         value = msg.value()
         if value is None:
             state.pop(dl_id, None)
