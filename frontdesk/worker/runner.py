@@ -33,9 +33,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import functools
 import logging
 import signal
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -212,6 +212,10 @@ class Worker:
         self._consumer: Consumer | None = None
         self._committer: TransactionalCommitter | None = None
         self._poll_exec = ThreadPoolExecutor(1, thread_name_prefix="fd-poll")
+        self._pause_lock = threading.Lock()
+        self._to_pause: dict[tuple[str, int], None] = {}
+        self._to_resume: dict[tuple[str, int], None] = {}
+        self._group_metadata: object | None = None
         self._commit_exec = ThreadPoolExecutor(1, thread_name_prefix="fd-commit")
         self._sync_exec: ThreadPoolExecutor | None = None
 
@@ -238,16 +242,11 @@ class Worker:
         self._assigned = asyncio.Event()
         self._commit_lock = asyncio.Lock()
         await self._start()
-        assert self._consumer is not None
-        consumer = self._consumer
         checkpoints = loop.create_task(self._checkpoint_loop())
         telemetry.register_lag_source(self._lag_observations)
-        consume = functools.partial(
-            consumer.consume, self.config.poll_batch, self.config.poll_timeout
-        )
         try:
             while not self._stopping:
-                messages = await loop.run_in_executor(self._poll_exec, consume)
+                messages = await loop.run_in_executor(self._poll_exec, self._poll_once)
                 for msg in messages:
                     self._accept(msg)
                 self._pump()
@@ -286,6 +285,30 @@ class Worker:
             "halted": self._halted,
             "retry_lateness": self.lateness.summary(),
         }
+
+    def _poll_once(self) -> list[Message]:
+        """One turn of the poll thread: apply pause/resume, fetch, refresh group metadata.
+
+        Every consumer call except ``consume`` itself is made here or in the rebalance
+        callbacks, never from the loop: while the poll thread is inside a rebalance callback
+        (which waits for the loop), librdkafka blocks other threads' consumer calls such as
+        ``consumer_group_metadata``, and calling one from the loop would deadlock.
+        """
+        consumer = self._consumer
+        assert consumer is not None
+        with self._pause_lock:
+            to_pause, to_resume = self._to_pause, self._to_resume
+            self._to_pause, self._to_resume = {}, {}
+        try:
+            if to_pause:
+                consumer.pause([TopicPartition(t, p) for t, p in to_pause])
+            if to_resume:
+                consumer.resume([TopicPartition(t, p) for t, p in to_resume])
+        except KafkaException as exc:  # revoked meanwhile: nothing left to pause
+            log.debug("pause/resume: %s", exc)
+        messages = consumer.consume(self.config.poll_batch, self.config.poll_timeout)
+        self._group_metadata = consumer.consumer_group_metadata()
+        return messages
 
     def _client_conf(self) -> dict[str, Any]:
         if self._client_config is not None:
@@ -407,6 +430,7 @@ class Worker:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         timeout = self.config.revoke_timeout + self.config.transaction_timeout + 5
+        self._group_metadata = consumer.consumer_group_metadata()
         self._call_on_loop(self._revoke(partitions, commit=True), timeout)
         consumer.incremental_unassign(partitions)
 
@@ -414,7 +438,15 @@ class Worker:
         self._call_on_loop(self._revoke(partitions, commit=False), 30)
         consumer.incremental_unassign(partitions)
 
+    def _forget_pending_pauses(self, partitions: list[TopicPartition]) -> None:
+        """A (re)assigned or released partition starts unpaused: drop queued changes."""
+        with self._pause_lock:
+            for tp in partitions:
+                self._to_pause.pop((tp.topic, tp.partition), None)
+                self._to_resume.pop((tp.topic, tp.partition), None)
+
     async def _assign(self, partitions: list[TopicPartition]) -> None:
+        self._forget_pending_pauses(partitions)
         for tp in partitions:
             info = naming.parse_topic(tp.topic, self.namespace)
             self._parts[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition, info)
@@ -446,6 +478,7 @@ class Worker:
         for part in parts:
             part.alive = False
             self._parts.pop((part.topic, part.partition), None)
+        self._forget_pending_pauses(partitions)
         if parts:
             log.info(
                 "%s %s",
@@ -536,9 +569,6 @@ class Worker:
 
     def _sync_pauses(self) -> None:
         """Pause or resume partitions so the fetcher matches what the runtime can take."""
-        consumer = self._consumer
-        if consumer is None:
-            return
         limit = self.config.buffered_limit
         if self._buffered >= limit:
             self._global_full = True
@@ -546,8 +576,8 @@ class Worker:
             self._global_full = False
         hold_all = self._global_full or self._halted is not None or self._draining
         outstanding_limit = self.config.max_outstanding
-        to_pause: list[TopicPartition] = []
-        to_resume: list[TopicPartition] = []
+        to_pause: list[tuple[str, int]] = []
+        to_resume: list[tuple[str, int]] = []
         for part in self._parts.values():
             if part.revoking:
                 continue
@@ -559,14 +589,15 @@ class Worker:
             want = hold_all or bool(part.reasons)
             if want != part.paused:
                 part.paused = want
-                (to_pause if want else to_resume).append(part.tp())
-        try:
-            if to_pause:
-                consumer.pause(to_pause)
-            if to_resume:
-                consumer.resume(to_resume)
-        except KafkaException as exc:  # a partition revoked meanwhile; the next sync fixes it
-            log.debug("pause/resume: %s", exc)
+                (to_pause if want else to_resume).append((part.topic, part.partition))
+        if to_pause or to_resume:
+            with self._pause_lock:  # applied by the poll thread before its next fetch
+                for tp in to_pause:
+                    self._to_resume.pop(tp, None)
+                    self._to_pause[tp] = None
+                for tp in to_resume:
+                    self._to_pause.pop(tp, None)
+                    self._to_resume[tp] = None
 
     # -- running one record ----------------------------------------------------------------
 
@@ -876,8 +907,10 @@ class Worker:
             if not offsets:
                 return
             loop = asyncio.get_running_loop()
+            metadata = self._group_metadata
+            if metadata is None:
+                return
             try:
-                metadata = self._consumer.consumer_group_metadata()
                 await loop.run_in_executor(
                     self._commit_exec, self._committer.commit, forwards, offsets, metadata
                 )

@@ -36,6 +36,8 @@ FAST = WorkerConfig(
     revoke_timeout=5,
     shutdown_timeout=10,
     transaction_timeout=10,
+    # members notice a rebalance within half a second instead of three
+    consumer_overrides={"heartbeat.interval.ms": 500},
 )
 """Short intervals: the scenarios finish in seconds instead of minutes."""
 
