@@ -143,6 +143,12 @@ def unregister_lag_source(source: LagSource) -> None:
         _lag_sources.remove(source)
 
 
+def tracing_enabled(provider: trace.TracerProvider | None = None) -> bool:
+    """Whether spans would be recorded: an SDK (or other real) provider is installed."""
+    provider = provider or trace.get_tracer_provider()
+    return not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
 def tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME, tracer_provider=provider)
 
@@ -152,6 +158,7 @@ __all__ = [
     "register_lag_source",
     "setup",
     "tracer",
+    "tracing_enabled",
     "unregister_lag_source",
     "worker_instruments",
 ]

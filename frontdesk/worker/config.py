@@ -31,8 +31,10 @@ class WorkerConfig:
     concurrency: int = 64
     """Handlers running at once in this process (async tasks or threads for sync ones)."""
     max_buffered: int | None = None
-    """Records fetched but not finished before all partitions pause; default 8 x
-    concurrency, at least 1000 (so one poll batch never trips it)."""
+    """Records fetched but not finished before the worker stops fetching (and, if that
+    lasts ``stall_before_pause``, pauses every partition); default 16 x concurrency, at
+    least 4 poll batches."""
+    stall_before_pause: float = 0.5
     max_outstanding: int = 5000
     """Records of one partition not yet under its commit point before that partition
     pauses: bounds memory when the partition's oldest record is slow."""
@@ -43,7 +45,7 @@ class WorkerConfig:
     """How long a revoked partition's running handlers may finish before it is released;
     must stay well below ``max.poll.interval.ms``."""
     shutdown_timeout: float = 30.0
-    poll_batch: int = 500
+    poll_batch: int = 1000
     poll_timeout: float = 0.1
     metadata_refresh_ms: int = 30_000
     """How often the regex subscription looks for new topics (a new dedicated tenant)."""
@@ -79,4 +81,4 @@ class WorkerConfig:
 
     @property
     def buffered_limit(self) -> int:
-        return self.max_buffered or max(8 * self.concurrency, 1000)
+        return self.max_buffered or max(16 * self.concurrency, 4 * self.poll_batch)

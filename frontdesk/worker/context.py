@@ -36,7 +36,7 @@ class Context:
     worker_id: str
     due_at_ms: int | None = None
     """When a retry tier released this delivery (ms since epoch); ``None`` on a main topic."""
-    log: logging.Logger = field(default_factory=lambda: logging.getLogger("frontdesk.handler"))
+    log: logging.Logger = field(default=logging.getLogger("frontdesk.handler"))
     _store: Callable[[], idempotency.IdempotencyStore] | None = field(default=None, repr=False)
 
     @property

@@ -37,7 +37,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, cast
@@ -141,7 +141,7 @@ class _Partition:
 
 
 class _Job:
-    __slots__ = ("due_ms", "key", "msg", "offset", "part")
+    __slots__ = ("due_ms", "key", "msg", "offset", "part", "task")
 
     def __init__(self, part: _Partition, msg: Message, key: bytes | None, offset: int) -> None:
         self.part = part
@@ -149,6 +149,7 @@ class _Job:
         self.key = key
         self.offset = offset
         self.due_ms: int | None = None
+        self.task: asyncio.Task[None] | None = None
 
 
 class _Outcome:
@@ -190,6 +191,8 @@ class Worker:
         self._client_config = client_config
         self._codec = codec or default_codec()
         self._tracer = telemetry.tracer(tracer_provider)
+        self._tracer_provider = tracer_provider
+        self._tracing = True
         self._metrics = telemetry.worker_instruments()
         self._queue_attr = app.queue.value
         self._store: IdempotencyStore | None = app.idempotency
@@ -238,14 +241,31 @@ class Worker:
     async def run(self) -> None:
         """Consume until `stop` (or a fatal error, which is re-raised after cleanup)."""
         loop = self._loop = asyncio.get_running_loop()
+        self._tracing = telemetry.tracing_enabled(self._tracer_provider)
         self._progress = asyncio.Event()
         self._assigned = asyncio.Event()
         self._commit_lock = asyncio.Lock()
         await self._start()
         checkpoints = loop.create_task(self._checkpoint_loop())
         telemetry.register_lag_source(self._lag_observations)
+        limit = self.config.buffered_limit
+        full_since: float | None = None
         try:
             while not self._stopping:
+                if self._buffered >= limit and not self._global_full:
+                    # Handlers are behind. Wait a little before pausing the partitions,
+                    # because a pause discards what librdkafka already prefetched and
+                    # pause/resume thrash costs more than it saves. Still full after
+                    # `stall_before_pause`: pause everything, and keep polling so the
+                    # group membership and rebalances are served.
+                    full_since = full_since or loop.time()
+                    if loop.time() - full_since < self.config.stall_before_pause:
+                        await self._wait_progress(0.05)
+                        continue
+                    self._global_full = True
+                    self._sync_pauses()
+                else:
+                    full_since = None
                 messages = await loop.run_in_executor(self._poll_exec, self._poll_once)
                 for msg in messages:
                     self._accept(msg)
@@ -564,15 +584,12 @@ class Worker:
             self._running += 1
             part.running += 1
             task = loop.create_task(self._run(job))
+            job.task = task
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     def _sync_pauses(self) -> None:
         """Pause or resume partitions so the fetcher matches what the runtime can take."""
-        limit = self.config.buffered_limit
-        if self._buffered >= limit:
-            self._global_full = True
-        elif self._buffered <= limit // 2:
+        if self._global_full and self._buffered <= self.config.buffered_limit // 2:
             self._global_full = False
         hold_all = self._global_full or self._halted is not None or self._draining
         outstanding_limit = self.config.max_outstanding
@@ -605,15 +622,19 @@ class Worker:
         try:
             outcome = await self._process(job)
         except asyncio.CancelledError:
+            self._tasks.discard(job.task)
             self._release(job, None)
             raise
         except BaseException as exc:  # a bug in the runtime, not in a handler
             log.exception(
                 "runtime error on %s[%d]@%d", job.part.topic, job.part.partition, job.offset
             )
+            self._tasks.discard(job.task)
             self._release(job, None)
             self._fail(exc)
             return
+        # Dropped here rather than by a done-callback: one less loop turn per record.
+        self._tasks.discard(job.task)
         self._release(job, outcome)
 
     def _release(self, job: _Job, outcome: _Outcome | None) -> None:
@@ -646,12 +667,20 @@ class Worker:
         )
         self._sync_pauses()
 
-    async def _process(self, job: _Job) -> _Outcome:
-        msg = job.msg
-        record_headers = _headers(msg)
+    def _process(self, job: _Job) -> Coroutine[Any, Any, _Outcome]:
+        record_headers = _headers(job.msg)
+        attempt = int(headers.get(record_headers, headers.ATTEMPT) or 0) + 1
+        if not self._tracing:
+            # No SDK tracer provider: skip span work on the hot path. The producer's
+            # traceparent stays in the headers, so retries still carry the trace.
+            return self._process_in(job, trace.INVALID_SPAN, attempt, record_headers)
+        return self._process_traced(job, attempt, record_headers)
+
+    async def _process_traced(
+        self, job: _Job, attempt: int, record_headers: list[tuple[str, bytes]]
+    ) -> _Outcome:
         carrier = {k: v.decode() for k, v in record_headers if k in _TRACE_HEADERS and v}
         parent = propagate.extract(carrier) if carrier else None
-        attempt = int(headers.get(record_headers, headers.ATTEMPT) or 0) + 1
         with self._tracer.start_as_current_span(
             f"{self._queue_attr} process",
             context=parent,
@@ -665,57 +694,65 @@ class Worker:
                 "frontdesk.attempt": attempt,
             },
         ) as span:
-            if job.due_ms is not None:
-                late = now_ms() - job.due_ms
-                self.lateness.add(late)
-                self._metrics.lateness.record(late, {"queue": self._queue_attr})
-            try:
-                event = self._codec.decode(msg.value() or b"")
-            except DecodeError as exc:
-                return self._dead(
-                    job, span, attempt=attempt, reason=exc.reason, error=exc, tenant=None
-                )
-            meta = event.meta
+            return await self._process_in(job, span, attempt, record_headers)
+
+    async def _process_in(
+        self,
+        job: _Job,
+        span: trace.Span,
+        attempt: int,
+        record_headers: list[tuple[str, bytes]],
+    ) -> _Outcome:
+        """Decode, check, route and run one record (inside its span, if tracing)."""
+        msg = job.msg
+        if job.due_ms is not None:
+            late = now_ms() - job.due_ms
+            self.lateness.add(late)
+            self._metrics.lateness.record(late, {"queue": self._queue_attr})
+        try:
+            event = self._codec.decode(msg.value() or b"")
+        except DecodeError as exc:
+            return self._dead(job, span, attempt=attempt, reason=exc.reason, error=exc, tenant=None)
+        meta = event.meta
+        if self._tracing:
             span.set_attribute("frontdesk.event_id", str(meta.event_id))
             span.set_attribute("frontdesk.tenant", meta.tenant_id)
-            header_tenant = headers.get(record_headers, headers.TENANT)
-            topic_tenant = job.part.info.tenant_id if job.part.info is not None else None
-            if (header_tenant is not None and header_tenant != meta.tenant_id) or (
-                topic_tenant is not None and topic_tenant != meta.tenant_id
-            ):
-                mismatch = ValueError(
-                    f"payload tenant {meta.tenant_id!r} does not match header tenant "
-                    f"{header_tenant!r} / topic tenant {topic_tenant!r}"
-                )
-                return self._dead(
-                    job,
-                    span,
-                    attempt=attempt,
-                    reason="tenant_mismatch",
-                    error=mismatch,
-                    tenant=meta.tenant_id,
-                )
-            route = self.routes.get(type(event))
-            if route is None:
-                missing = LookupError(
-                    f"app {self.app.name!r} has no handler for {event.event_type}"
-                )
-                return self._dead(
-                    job,
-                    span,
-                    attempt=attempt,
-                    reason="no_handler",
-                    error=missing,
-                    tenant=meta.tenant_id,
-                )
-            return await self._handle(
-                job,
-                span=span,
-                route=route,
-                event=event,
-                attempt=attempt,
-                record_headers=record_headers,
+        header_tenant = headers.get(record_headers, headers.TENANT)
+        topic_tenant = job.part.info.tenant_id if job.part.info is not None else None
+        if (header_tenant is not None and header_tenant != meta.tenant_id) or (
+            topic_tenant is not None and topic_tenant != meta.tenant_id
+        ):
+            mismatch = ValueError(
+                f"payload tenant {meta.tenant_id!r} does not match header tenant "
+                f"{header_tenant!r} / topic tenant {topic_tenant!r}"
             )
+            return self._dead(
+                job,
+                span,
+                attempt=attempt,
+                reason="tenant_mismatch",
+                error=mismatch,
+                tenant=meta.tenant_id,
+            )
+        route = self.routes.get(type(event))
+        if route is None:
+            missing = LookupError(f"app {self.app.name!r} has no handler for {event.event_type}")
+            return self._dead(
+                job,
+                span,
+                attempt=attempt,
+                reason="no_handler",
+                error=missing,
+                tenant=meta.tenant_id,
+            )
+        return await self._handle(
+            job,
+            span=span,
+            route=route,
+            event=event,
+            attempt=attempt,
+            record_headers=record_headers,
+        )
 
     async def _handle(
         self,
@@ -787,7 +824,8 @@ class Worker:
             self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
             now = now_ms()
             trace_carrier: dict[str, str] = {}
-            propagate.inject(trace_carrier)
+            if self._tracing:
+                propagate.inject(trace_carrier)
             fwd_headers = retry_headers(
                 record_headers,
                 source=self._source(job),
