@@ -31,3 +31,42 @@ def producer_bench(
     )
     if as_json:
         print(json.dumps(result.as_dict()))
+
+
+@app.command("worker")
+def worker_bench(
+    events: int = typer.Option(50_000, "--events", help="Events pre-filled and consumed."),
+    rounds: int = typer.Option(2, "--rounds", help="Alternating rounds; the best is kept."),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON line."),
+) -> None:
+    """No-op handler under the worker runtime vs a raw consume + decode loop."""
+    import json  # noqa: PLC0415 - benchmarks load lazily to keep `frontdesk --help` fast
+
+    from frontdesk.benchmarks.worker import run_worker_bench  # noqa: PLC0415
+
+    result = run_worker_bench(events, rounds=rounds)
+    print(f"ours (worker runtime):      {result.ours:>12,.0f} events/s")
+    print(f"baseline (consume+decode):  {result.baseline:>12,.0f} events/s")
+    print(f"ratio:                      {result.ratio:>12.3f}")
+    print(f"raw consume (no decode):    {result.raw_consume:>12,.0f} events/s")
+    if as_json:
+        print(json.dumps(result.as_dict()))
+
+
+@app.command("latency")
+def latency_bench(
+    rate: int = typer.Option(1000, "--rate", help="Events per second, steady."),
+    seconds: float = typer.Option(10.0, "--seconds", help="How long to send."),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON line."),
+) -> None:
+    """End-to-end p50/p99 at a fixed rate: produce → handler vs produce → raw consume."""
+    import json  # noqa: PLC0415
+
+    from frontdesk.benchmarks.latency import run_latency_bench  # noqa: PLC0415
+
+    result = run_latency_bench(rate, seconds)
+    print(f"ours (worker):   p50 {result.ours_p50:8.2f} ms   p99 {result.ours:8.2f} ms")
+    print(f"baseline (raw):  p50 {result.baseline_p50:8.2f} ms   p99 {result.baseline:8.2f} ms")
+    print(f"ratio (p99 ours/baseline, lower is better): {result.ratio:.3f}")
+    if as_json:
+        print(json.dumps(result.as_dict()))

@@ -326,7 +326,13 @@ class Worker:
                 consumer.resume([TopicPartition(t, p) for t, p in to_resume])
         except KafkaException as exc:  # revoked meanwhile: nothing left to pause
             log.debug("pause/resume: %s", exc)
-        messages = consumer.consume(self.config.poll_batch, self.config.poll_timeout)
+        # poll() returns as soon as one record is there; consume(n, 0) then takes what is
+        # already fetched. consume(n, timeout) alone would wait for n records or the whole
+        # timeout, adding up to `poll_timeout` of latency at low rates.
+        first = consumer.poll(self.config.poll_timeout)
+        messages = [] if first is None else [first]
+        if first is not None and self.config.poll_batch > 1:
+            messages += consumer.consume(self.config.poll_batch - 1, 0)
         self._group_metadata = consumer.consumer_group_metadata()
         return messages
 
