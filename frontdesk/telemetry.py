@@ -149,12 +149,19 @@ def tracing_enabled(provider: trace.TracerProvider | None = None) -> bool:
     return not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
 
 
+def metrics_enabled() -> bool:
+    """Whether a meter provider is installed (otherwise hot paths skip recording)."""
+    provider = metrics.get_meter_provider()
+    return type(provider).__name__ not in ("_ProxyMeterProvider", "NoOpMeterProvider")
+
+
 def tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME, tracer_provider=provider)
 
 
 __all__ = [
     "WorkerInstruments",
+    "metrics_enabled",
     "register_lag_source",
     "setup",
     "tracer",

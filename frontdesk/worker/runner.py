@@ -193,6 +193,7 @@ class Worker:
         self._tracer = telemetry.tracer(tracer_provider)
         self._tracer_provider = tracer_provider
         self._tracing = True
+        self._metering = True
         self._metrics = telemetry.worker_instruments()
         self._queue_attr = app.queue.value
         self._store: IdempotencyStore | None = app.idempotency
@@ -242,6 +243,7 @@ class Worker:
         """Consume until `stop` (or a fatal error, which is re-raised after cleanup)."""
         loop = self._loop = asyncio.get_running_loop()
         self._tracing = telemetry.tracing_enabled(self._tracer_provider)
+        self._metering = telemetry.metrics_enabled()
         self._progress = asyncio.Event()
         self._assigned = asyncio.Event()
         self._commit_lock = asyncio.Lock()
@@ -850,8 +852,9 @@ class Worker:
                 tier,
             )
             return _Outcome(forward)
-        self._metrics.duration.record(time.perf_counter() - started, attrs)
-        self._metrics.handled.add(1, attrs)
+        if self._metering:
+            self._metrics.duration.record(time.perf_counter() - started, attrs)
+            self._metrics.handled.add(1, attrs)
         self.counts["handled"] += 1
         return _OK
 
