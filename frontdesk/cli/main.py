@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from frontdesk.cli import bench, broker, console, dlq, lag, outbox, replay, schemas, topics
+from frontdesk.cli.demo import demo
 from frontdesk.cli.produce import produce
 from frontdesk.cli.simulate import simulate
 from frontdesk.cli.worker import worker
@@ -26,4 +27,5 @@ app.add_typer(outbox.app, name="outbox")
 app.command()(produce)
 app.command()(simulate)
 app.command()(worker)
+app.command()(demo)
 app.add_typer(console.app, name="console")
