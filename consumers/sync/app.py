@@ -22,6 +22,7 @@ from frontdesk.events import (
     ChannelBookingAcknowledged,
     ChannelSyncRequested,
     RateChanged,
+    RoomTypeCapacityChanged,
 )
 
 CHANNEL = wiring.settings().ota_channel
@@ -47,6 +48,16 @@ async def availability_changed(event: AvailabilityChanged, ctx: frontdesk.Contex
 async def rate_changed(event: RateChanged, ctx: frontdesk.Context) -> None:
     try:
         await channel_sync().rate_changed(event)
+    except DependencyError:
+        if ctx.attempt < ATTEMPTS:
+            raise
+        ctx.log.warning("%s down; %s stays pending for the drain", DEPENDENCY, ctx.event_id)
+
+
+@app.handler(RoomTypeCapacityChanged, max_attempts=ATTEMPTS)
+async def capacity_changed(event: RoomTypeCapacityChanged, ctx: frontdesk.Context) -> None:
+    try:
+        await channel_sync().capacity_changed(event)
     except DependencyError:
         if ctx.attempt < ATTEMPTS:
             raise

@@ -11,8 +11,16 @@ Reading the mirror back `coalesce`s consecutive nights with equal values into ra
   overlapping changes go out as the few ranges that describe the latest state;
 - a ChannelSyncRequested re-pushes any slice of the mirror.
 
-A push marks a night done only if its value is still the one pushed (same event id), so a
-change recorded during the push stays pending.
+Capacity (RoomTypeCapacityChanged) caps what is sellable: a channel is never shown more
+units of a room type on a night than the room type has on that night, whatever the
+availability says (a lower capacity would otherwise be overbooked). The capacity of a
+night is the ``total_units`` of the latest (by ``occurred_at``) change whose
+``effective_from`` is on or before it; it is applied when the mirror is read, and a change
+that alters what a night shows flags that night pending again.
+
+A push marks a night done only if its value is still the one pushed (same event id: the
+availability change that set it, or the capacity change that last altered what it shows),
+so a change recorded during the push stays pending.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from typing import Any, Generic, TypeVar
 
 from consumers.common.store import Row, Tx, iso
 from consumers.sync.ota import AvailabilityRange, RateRange
-from frontdesk.events import AvailabilityChanged, Channel, RateChanged
+from frontdesk.events import AvailabilityChanged, Channel, RateChanged, RoomTypeCapacityChanged
 
 MIGRATIONS = (
     """
@@ -60,6 +68,19 @@ MIGRATIONS = (
         event_id TEXT NOT NULL,
         pending INTEGER NOT NULL,
         PRIMARY KEY (tenant_id, property_id, channel, room_type_id, rate_plan_id, occupancy, night)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS ota_capacity (
+        tenant_id TEXT NOT NULL,
+        property_id TEXT NOT NULL,
+        room_type_id TEXT NOT NULL,
+        effective_from TEXT NOT NULL,
+        total_units INTEGER NOT NULL,
+        max_occupancy INTEGER,
+        occurred_at TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, property_id, room_type_id, event_id)
     )
     """,
 )
@@ -183,6 +204,7 @@ def availability_runs(
         f"SELECT * FROM ota_availability WHERE {where} ORDER BY room_type_id, night",
         params,
     )
+    rows = _capped(tx, tenant_id, property_id, rows)
     return coalesce(
         rows,
         group=lambda r: r["room_type_id"],
@@ -320,6 +342,133 @@ def mark_rates_pushed(
     )
 
 
+# -- capacity ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityStep:
+    """One capacity change: ``total_units`` from ``effective_from`` on, as of ``occurred_at``."""
+
+    effective_from: date
+    total_units: int
+    max_occupancy: int | None
+    occurred_at: str
+    event_id: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> CapacityStep:
+        return cls(
+            effective_from=date.fromisoformat(row["effective_from"]),
+            total_units=row["total_units"],
+            max_occupancy=row["max_occupancy"],
+            occurred_at=row["occurred_at"],
+            event_id=row["event_id"],
+        )
+
+
+def capacity_on(steps: Iterable[CapacityStep], night: date) -> CapacityStep | None:
+    """The change that decides a night's capacity: the latest one already in effect."""
+    return max(
+        (s for s in steps if s.effective_from <= night),
+        key=lambda s: (s.occurred_at, s.event_id),
+        default=None,
+    )
+
+
+def capacity_steps(
+    tx: Tx, tenant_id: str, property_id: str, room_types: Sequence[str] = ()
+) -> dict[str, list[CapacityStep]]:
+    """Every recorded capacity change of the property, per room type."""
+    sql = "SELECT * FROM ota_capacity WHERE tenant_id = ? AND property_id = ?"
+    params: list[Any] = [tenant_id, property_id]
+    if room_types:
+        sql += f" AND room_type_id IN ({', '.join('?' for _ in room_types)})"
+        params.extend(room_types)
+    steps: dict[str, list[CapacityStep]] = {}
+    for row in tx.all(sql + " ORDER BY room_type_id, effective_from, occurred_at", params):
+        steps.setdefault(row["room_type_id"], []).append(CapacityStep.from_row(row))
+    return steps
+
+
+def record_capacity(tx: Tx, channel: Channel, event: RoomTypeCapacityChanged) -> int:
+    """Store the capacity change and flag pending the channel's nights whose shown units it
+    alters; how many nights that is. Recording the same change twice changes nothing."""
+    meta = event.meta
+    step = CapacityStep(
+        effective_from=event.effective_from,
+        total_units=event.total_units,
+        max_occupancy=event.max_occupancy,
+        occurred_at=iso(meta.occurred_at),
+        event_id=str(meta.event_id),
+    )
+    before = capacity_steps(tx, meta.tenant_id, meta.property_id, (event.room_type_id,))
+    earlier = [s for s in before.get(event.room_type_id, []) if s.event_id != step.event_id]
+    tx.execute(
+        """
+        INSERT INTO ota_capacity (tenant_id, property_id, room_type_id, effective_from,
+            total_units, max_occupancy, occurred_at, event_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (tenant_id, property_id, room_type_id, event_id) DO NOTHING
+        """,
+        (
+            meta.tenant_id,
+            meta.property_id,
+            event.room_type_id,
+            step.effective_from.isoformat(),
+            step.total_units,
+            step.max_occupancy,
+            step.occurred_at,
+            step.event_id,
+        ),
+    )
+    rows = tx.all(
+        "SELECT night, units_available FROM ota_availability WHERE tenant_id = ? "
+        "AND property_id = ? AND channel = ? AND room_type_id = ? AND night >= ? ORDER BY night",
+        (
+            meta.tenant_id,
+            meta.property_id,
+            channel.value,
+            event.room_type_id,
+            step.effective_from.isoformat(),
+        ),
+    )
+    altered: list[str] = []
+    for row in rows:
+        night = date.fromisoformat(row["night"])
+        if capacity_on([*earlier, step], night) is not step:
+            continue  # a later change decides this night
+        old = capacity_on(earlier, night)
+        units = row["units_available"]
+        was = units if old is None else min(units, old.total_units)
+        if min(units, step.total_units) != was:
+            altered.append(row["night"])
+    tx.execute_many(
+        "UPDATE ota_availability SET pending = 1, event_id = ? WHERE tenant_id = ? "
+        "AND property_id = ? AND channel = ? AND room_type_id = ? AND night = ?",
+        [
+            (step.event_id, meta.tenant_id, meta.property_id, channel.value, event.room_type_id, n)
+            for n in altered
+        ],
+    )
+    return len(altered)
+
+
+def _capped(tx: Tx, tenant_id: str, property_id: str, rows: list[Row]) -> list[Row]:
+    """The availability rows with each night's units capped at that night's capacity."""
+    room_types = sorted({row["room_type_id"] for row in rows})
+    steps = capacity_steps(tx, tenant_id, property_id, room_types) if room_types else {}
+    if not steps:
+        return rows
+    capped: list[Row] = []
+    for row in rows:
+        cap = capacity_on(steps.get(row["room_type_id"], ()), date.fromisoformat(row["night"]))
+        if cap is not None and row["units_available"] > cap.total_units:
+            capped.append({**row, "units_available": cap.total_units})
+        else:
+            capped.append(row)
+    return capped
+
+
 # -- shared --------------------------------------------------------------------------------
 
 
@@ -362,8 +511,11 @@ def _slice(
 
 __all__ = [
     "MIGRATIONS",
+    "CapacityStep",
     "Run",
     "availability_runs",
+    "capacity_on",
+    "capacity_steps",
     "coalesce",
     "mark_availability_pushed",
     "mark_rates_pushed",
@@ -371,5 +523,6 @@ __all__ = [
     "pending_properties",
     "rate_runs",
     "record_availability",
+    "record_capacity",
     "record_rate",
 ]

@@ -5,6 +5,10 @@ then converge the channel on the mirror's state for the event's slice. A redeliv
 records nothing new but still pushes, which is harmless (pushes are absolute) and is what
 finishes the job when the previous attempt recorded and then failed to push.
 
+A capacity change (RoomTypeCapacityChanged) is recorded the same way; it caps the units the
+channel is shown from its ``effective_from`` on, and the nights whose shown units it alters
+are pushed.
+
 OTA failures propagate as raised by `OtaClient`: retryable `DependencyError` (the runtime
 retries, or its circuit breaker diverts to the fallback queue) or `RejectedError` (DLQ).
 """
@@ -27,6 +31,7 @@ from frontdesk.events import (
     ChannelBookingAcknowledged,
     ChannelSyncRequested,
     RateChanged,
+    RoomTypeCapacityChanged,
     SyncScope,
 )
 
@@ -36,7 +41,8 @@ AVAILABILITY_SCOPES = frozenset({SyncScope.AVAILABILITY, SyncScope.RESTRICTIONS,
 """Restrictions (min stay, closed to arrival/departure) travel with availability."""
 RATE_SCOPES = frozenset({SyncScope.RATES, SyncScope.FULL})
 UNSUPPORTED_SCOPES = frozenset({SyncScope.CONTENT, SyncScope.BOOKINGS})
-"""Nothing in the mirror to push for these; another integration owns them."""
+"""Nothing in the mirror to push for these; another integration owns them. A request for
+only these is acknowledged with nothing to do for this channel, not dead-lettered."""
 
 MIGRATIONS = (
     *inventory.MIGRATIONS,
@@ -123,17 +129,41 @@ class ChannelSync:
             availability=False,
         )
 
+    async def capacity_changed(self, event: RoomTypeCapacityChanged) -> Pushed:
+        """Record the room type's new capacity; push the nights whose shown units it alters
+        (still pending, so a redelivery after a failed push finishes the job)."""
+        await in_thread(self.record, event)
+        m = event.meta
+        return await self.push(
+            m.tenant_id,
+            m.property_id,
+            room_types=(event.room_type_id,),
+            start=event.effective_from,
+            pending_only=True,
+            rates=False,
+        )
+
     async def sync_requested(self, event: ChannelSyncRequested) -> Pushed:
-        """Re-push the requested slice of the mirror to this deployment's channel."""
+        """Re-push the requested slice of the mirror to this deployment's channel.
+
+        Scopes this deployment does not push (``content``, ``bookings``) are skipped with a
+        log line; a request with no scope at all is malformed (DLQ).
+        """
         if event.channel != self.channel:
             return Pushed()  # the deployment of that channel handles it
         scopes = set(event.scopes)
+        if not scopes:
+            raise NonRetryableError(f"sync {event.sync_id} names no scope to push")
         skipped = sorted(scopes & UNSUPPORTED_SCOPES)
-        if skipped and not scopes - UNSUPPORTED_SCOPES:
-            raise NonRetryableError(
-                f"sync {event.sync_id} asks only for {', '.join(skipped)}, "
-                f"which the {self.channel.value} sync deployment does not push"
+        if not scopes - UNSUPPORTED_SCOPES:
+            log.info(
+                "sync %s asks only for %s, which the %s sync deployment does not push: "
+                "nothing to do for this channel",
+                event.sync_id,
+                ", ".join(skipped),
+                self.channel.value,
             )
+            return Pushed(skipped_scopes=list(skipped))
         m = event.meta
         pushed = await self.push(
             m.tenant_id,
@@ -145,7 +175,7 @@ class ChannelSync:
             rates=bool(scopes & RATE_SCOPES),
         )
         if skipped:
-            log.warning("sync %s: scopes %s not pushed (unsupported)", event.sync_id, skipped)
+            log.info("sync %s: scopes %s not pushed (unsupported)", event.sync_id, skipped)
         pushed.skipped_scopes = list(skipped)
         return pushed
 
@@ -207,15 +237,17 @@ class ChannelSync:
 
     # -- store work (runs in a thread) ---------------------------------------------------
 
-    def record(self, event: AvailabilityChanged | RateChanged) -> None:
+    def record(self, event: AvailabilityChanged | RateChanged | RoomTypeCapacityChanged) -> None:
         """Record the change in the mirror, pending, once per event id; no push."""
         with self.store.transaction() as tx:
             if not tx.claim(self.scope, event.meta.event_id):
                 return
             if isinstance(event, AvailabilityChanged):
                 inventory.record_availability(tx, self.channel, event)
-            else:
+            elif isinstance(event, RateChanged):
                 inventory.record_rate(tx, self.channel, event)
+            else:
+                inventory.record_capacity(tx, self.channel, event)
 
     def _availability_runs(self, where: _Slice) -> list[Run[AvailabilityRange]]:
         with self.store.transaction() as tx:
@@ -305,6 +337,15 @@ class ChannelSync:
                 "AND channel_reference = ?",
                 (event.meta.tenant_id, self.channel.value, event.channel_reference),
             )
+
+    def capacity(
+        self, tenant_id: str, property_id: str, room_type_id: str, night: date
+    ) -> int | None:
+        """The room type's capacity on a night, as recorded (for operators and tests)."""
+        with self.store.transaction() as tx:
+            steps = inventory.capacity_steps(tx, tenant_id, property_id, (room_type_id,))
+        step = inventory.capacity_on(steps.get(room_type_id, ()), night)
+        return None if step is None else step.total_units
 
     def booking_ack(self, tenant_id: str, channel_reference: str) -> dict[str, object] | None:
         """The stored acknowledgement of a channel booking (for operators and tests)."""

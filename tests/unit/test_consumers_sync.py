@@ -1,6 +1,6 @@
 """The sync deployment against the fake OTA over real loopback HTTP: pushes and the state
 the channel ends up showing, error mapping (500/429/timeout/4xx/refused), idempotency,
-coalesced ranges, sync requests and booking confirmations."""
+coalesced ranges, capacity caps, sync requests and booking confirmations."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from frontdesk.events import (
     ChannelBookingAcknowledged,
     ChannelSyncRequested,
     RateChanged,
+    RoomTypeCapacityChanged,
 )
 from tests.support.postgres import postgres_dsn  # noqa: F401 - session fixture
 
@@ -302,19 +303,108 @@ async def test_sync_request_repushes_the_requested_slice(
     assert shown(fresh_ota, "SGL") == {}
 
 
-async def test_sync_requests_for_other_channels_or_nothing_pushable(
-    sync: ChannelSync, fresh_ota: FakeOta
+async def test_sync_requests_for_other_channels_or_nothing_pushable_are_skipped(
+    sync: ChannelSync, fresh_ota: FakeOta, caplog: pytest.LogCaptureFixture
 ) -> None:
+    await sync.availability_changed(availability(D, D, 5))
+    fresh_ota.reset()
     other = ChannelSyncRequested.new(
         tenant_id=T, property_id=P, sync_id="S-2", channel="expedia", scopes=("full",)
     )
     assert (await sync.sync_requested(other)).total == 0
-    content = ChannelSyncRequested.new(
-        tenant_id=T, property_id=P, sync_id="S-3", channel="booking_com", scopes=("content",)
-    )
-    with pytest.raises(NonRetryableError, match="content"):
-        await sync.sync_requested(content)
+    for sync_id, scopes in (("S-3", ("content",)), ("S-4", ("content", "bookings"))):
+        request = ChannelSyncRequested.new(
+            tenant_id=T, property_id=P, sync_id=sync_id, channel="booking_com", scopes=scopes
+        )
+        with caplog.at_level("INFO", logger="consumers.sync.service"):
+            pushed = await sync.sync_requested(request)  # nothing to do here: not an error
+        assert pushed.total == 0
+        assert pushed.skipped_scopes == sorted(scopes)
+        assert f"sync {sync_id} asks only for" in caplog.text
     assert fresh_ota.pushes == []
+
+
+async def test_a_sync_request_naming_no_scope_is_malformed(
+    sync: ChannelSync, fresh_ota: FakeOta
+) -> None:
+    empty = ChannelSyncRequested.new(
+        tenant_id=T, property_id=P, sync_id="S-5", channel="booking_com", scopes=()
+    )
+    with pytest.raises(NonRetryableError, match="no scope"):
+        await sync.sync_requested(empty)
+    assert fresh_ota.pushes == []
+
+
+# -- capacity ------------------------------------------------------------------------------
+
+
+def capacity(
+    total: int, effective: date, *, at: datetime = T0, room: str = "DBL", **over: Any
+) -> RoomTypeCapacityChanged:
+    return RoomTypeCapacityChanged.new(
+        tenant_id=T,
+        property_id=P,
+        occurred_at=at,
+        room_type_id=room,
+        total_units=total,
+        effective_from=effective,
+        **over,
+    )
+
+
+async def test_a_capacity_cut_caps_what_the_channel_shows(
+    sync: ChannelSync, fresh_ota: FakeOta
+) -> None:
+    await sync.availability_changed(availability(D, D + timedelta(days=4), 8))
+    before = len(fresh_ota.pushes)
+
+    event = capacity(5, D + timedelta(days=2), at=T0 + timedelta(hours=1), max_occupancy=3)
+    pushed = await sync.capacity_changed(event)
+
+    assert pushed.availability == 1  # the three altered nights, as one range
+    (push,) = fresh_ota.pushes[before:]
+    assert (push.body["start_date"], push.body["end_date"]) == ("2025-08-03", "2025-08-05")
+    assert shown(fresh_ota) == days(0, 1, 8) | days(2, 4, 5)
+    assert sync.capacity(T, P, "DBL", D) is None
+    assert sync.capacity(T, P, "DBL", D + timedelta(days=9)) == 5
+    assert (await sync.capacity_changed(event)).total == 0  # redelivered: nothing pending
+    assert await _pending(sync) == 0
+
+
+async def test_availability_above_capacity_is_capped(sync: ChannelSync, fresh_ota: FakeOta) -> None:
+    await sync.capacity_changed(capacity(4, D))
+    assert fresh_ota.pushes == []  # nothing in the mirror yet, nothing to cap
+    await sync.availability_changed(availability(D, D + timedelta(days=2), 9, at=T0 + timedelta(1)))
+    await sync.availability_changed(availability(D + timedelta(days=3), D + timedelta(days=3), 2))
+    assert shown(fresh_ota) == days(0, 2, 4) | {D + timedelta(days=3): 2}
+    assert shown(fresh_ota, "SGL") == {}  # other room types are not capped
+
+
+async def test_capacity_changes_are_last_write_wins_per_night(
+    sync: ChannelSync, fresh_ota: FakeOta
+) -> None:
+    await sync.availability_changed(availability(D, D + timedelta(days=3), 8))
+    await sync.capacity_changed(capacity(3, D, at=T0 + timedelta(hours=2)))
+    # An older statement replayed late does not undo the newer one...
+    assert (await sync.capacity_changed(capacity(6, D, at=T0 + timedelta(hours=1)))).total == 0
+    assert shown(fresh_ota) == days(0, 3, 3)
+    # ...and a newer one for later nights raises them again, up to the availability.
+    await sync.capacity_changed(capacity(10, D + timedelta(days=2), at=T0 + timedelta(hours=3)))
+    assert shown(fresh_ota) == days(0, 1, 3) | days(2, 3, 8)
+
+
+async def test_a_capacity_change_during_an_outage_waits_for_the_flush(
+    sync: ChannelSync, fresh_ota: FakeOta
+) -> None:
+    await sync.availability_changed(availability(D, D + timedelta(days=1), 6))
+    fresh_ota.fail(503)
+    with pytest.raises(DependencyError):
+        await sync.capacity_changed(capacity(2, D, at=T0 + timedelta(hours=1)))
+    assert await _pending(sync) == 2
+    fresh_ota.recover()
+    assert (await sync.flush()).availability == 1
+    assert shown(fresh_ota) == days(0, 1, 2)
+    assert await _pending(sync) == 0
 
 
 # -- booking acknowledgements --------------------------------------------------------------
