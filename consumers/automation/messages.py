@@ -113,6 +113,50 @@ def save(
 ) -> None:
     """Insert or move the notification's row to ``status``; a ``sent`` row never moves."""
     meta = event.meta
+    put(
+        tx,
+        Draft(
+            tenant_id=meta.tenant_id,
+            notification_id=event.notification_id,
+            property_id=meta.property_id,
+            event_id=str(meta.event_id),
+            recipient=event.recipient,
+            channel=event.channel.value,
+            rendered=rendered,
+            send_at=event.send_at,
+        ),
+        status,
+        provider=provider,
+        provider_message_id=provider_message_id,
+        note=note,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A rendered message to record, whatever asked for it (a notification request, an
+    automatic reply)."""
+
+    tenant_id: str
+    notification_id: str
+    property_id: str
+    event_id: str
+    recipient: str
+    channel: str
+    rendered: Rendered
+    send_at: datetime | None = None
+
+
+def put(
+    tx: Tx,
+    draft: Draft,
+    status: str,
+    *,
+    provider: str | None = None,
+    provider_message_id: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Insert or move the message's row to ``status``; a ``sent`` row never moves."""
     sent_at = now_iso() if status == "sent" else None
     tx.execute(
         """
@@ -130,23 +174,35 @@ def save(
         WHERE messages.status <> 'sent'
         """,
         (
-            meta.tenant_id,
-            event.notification_id,
-            meta.property_id,
-            str(meta.event_id),
-            event.recipient,
-            event.channel.value,
-            event.template_id,
-            rendered.subject,
-            rendered.body,
+            draft.tenant_id,
+            draft.notification_id,
+            draft.property_id,
+            draft.event_id,
+            draft.recipient,
+            draft.channel,
+            draft.rendered.template_id,
+            draft.rendered.subject,
+            draft.rendered.body,
             status,
-            None if event.send_at is None else iso(event.send_at),
+            None if draft.send_at is None else iso(draft.send_at),
             sent_at,
             provider,
             provider_message_id,
             note,
             now_iso(),
         ),
+    )
+
+
+def defer(tx: Tx, tenant_id: str, notification_id: str, note: str) -> bool:
+    """Move a message still ``sending`` to the outbox (``deferred``); False if it was not."""
+    return (
+        tx.execute(
+            "UPDATE messages SET status = 'deferred', note = ?, updated_at = ? "
+            "WHERE tenant_id = ? AND notification_id = ? AND status = 'sending'",
+            (note[:1000], now_iso(), tenant_id, notification_id),
+        )
+        == 1
     )
 
 
@@ -185,4 +241,4 @@ def waiting(
     return [Message.from_row(row) for row in rows]
 
 
-__all__ = ["MIGRATIONS", "Message", "get", "mark_sent", "save", "waiting"]
+__all__ = ["MIGRATIONS", "Draft", "Message", "defer", "get", "mark_sent", "put", "save", "waiting"]

@@ -1,11 +1,12 @@
-"""Building the automation deployment's `Dispatcher` from the settings (shared by the app
-and the due-message loop)."""
+"""Building the automation deployment's `Dispatcher` (shared by the app and the due-message
+loop) and `Inbox` from the settings."""
 
 from __future__ import annotations
 
 import functools
 
 from consumers.automation.dispatch import Dispatcher
+from consumers.automation.inbox import Inbox
 from consumers.automation.provider import MessagingClient
 from consumers.automation.templates import Templates
 from consumers.common import wiring
@@ -21,4 +22,9 @@ def dispatcher() -> Dispatcher:
     )
 
 
-__all__ = ["dispatcher"]
+@functools.cache
+def inbox() -> Inbox:
+    return Inbox(dispatcher(), auto_acknowledge=wiring.settings().auto_acknowledge)
+
+
+__all__ = ["dispatcher", "inbox"]

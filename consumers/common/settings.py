@@ -45,6 +45,11 @@ class ConsumerSettings(BaseSettings):
         default=DEFAULT_TEMPLATES,
         description="Message templates: <dir>/<tenant>/<template>.txt over <dir>/default/.",
     )
+    auto_acknowledge: bool = Field(
+        default=True,
+        description="Acknowledge a guest's message automatically (template message-received) "
+        "unless someone wrote to the guest in that conversation recently.",
+    )
     http_timeout: float = Field(
         default=10.0, gt=0, description="Seconds before an external call counts as failed."
     )
