@@ -41,7 +41,22 @@ WORKER_ID = "fd-worker-id"
 DEAD_LETTERED_AT = "fd-dead-lettered-at"
 TRACE_ID = "fd-trace-id"
 DIVERTED_FROM = "fd-diverted-from"
+"""On a record diverted to the fallback queue: the main topic it was diverted from."""
 DEPENDENCY = "fd-dependency"
+"""The dependency whose circuit breaker was open when the record was diverted."""
+DIVERTED_AT = "fd-diverted-at"
+DIVERT_REASON = "fd-divert-reason"
+
+# -- held keys of ordered event types (set by the worker runtime) --------------------------
+HOLDS = "fd-holds"
+"""Comma-separated ids of the holds this record is the *holder* of: the ordered event that
+went to a retry tier, the DLQ or the fallback queue while later events of its key wait.
+Whoever handles it successfully reports so on the held-keys state topic."""
+HOLD_ID = "fd-hold-id"
+"""On a parked record: the hold it is parked behind."""
+PARKED_BY = "fd-parked-by"
+"""On a parked record: the consumer group that parked it (parked topics are shared)."""
+PARKED_AT = "fd-parked-at"
 
 # -- on redriven records (set by ``frontdesk dlq redrive``) --------------------------------
 REDRIVEN_FROM = "fd-redriven-from"

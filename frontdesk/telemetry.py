@@ -79,12 +79,42 @@ class WorkerInstruments:
 
 
 _lag_sources: list[LagSource] = []
+_gauge_sources: dict[str, list[LagSource]] = {}
+"""Worker gauges besides lag, by metric name: each source yields (attributes, value)."""
+
+GAUGES = {
+    "frontdesk.worker.tenant_inflight": (
+        "{event}",
+        "Handlers running now per tenant (tenant fairness on pooled topics).",
+    ),
+    "frontdesk.worker.held_keys": (
+        "{key}",
+        "Keys of ordered event types held now (their later events parked), per topic.",
+    ),
+    "frontdesk.worker.parked_events": (
+        "{event}",
+        "Events parked behind held keys and not yet run, per topic.",
+    ),
+    "frontdesk.breaker.open": (
+        "1",
+        "1 while a dependency's circuit breaker refuses calls (open), else 0.",
+    ),
+}
 
 
 def _observe_lag(options: CallbackOptions) -> Iterable[Observation]:
     for source in list(_lag_sources):
         for attributes, lag in source():
             yield Observation(lag, attributes)
+
+
+def _gauge_callback(name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def observe(options: CallbackOptions) -> Iterable[Observation]:
+        for source in list(_gauge_sources.get(name, ())):
+            for attributes, value in source():
+                yield Observation(value, attributes)
+
+    return observe
 
 
 def worker_instruments() -> WorkerInstruments:
@@ -131,6 +161,10 @@ def worker_instruments() -> WorkerInstruments:
                 unit="{event}",
                 description="High watermark minus committed offset, per topic partition.",
             )
+            for name, (unit, description) in GAUGES.items():
+                meter.create_observable_gauge(
+                    name, callbacks=[_gauge_callback(name)], unit=unit, description=description
+                )
         return _State.instruments
 
 
@@ -141,6 +175,17 @@ def register_lag_source(source: LagSource) -> None:
 def unregister_lag_source(source: LagSource) -> None:
     if source in _lag_sources:
         _lag_sources.remove(source)
+
+
+def register_gauge_source(name: str, source: LagSource) -> None:
+    """Feed the worker gauge ``name`` (one of `GAUGES`) from ``source``."""
+    _gauge_sources.setdefault(name, []).append(source)
+
+
+def unregister_gauge_source(name: str, source: LagSource) -> None:
+    sources = _gauge_sources.get(name, [])
+    if source in sources:
+        sources.remove(source)
 
 
 def tracing_enabled(provider: trace.TracerProvider | None = None) -> bool:
@@ -162,10 +207,12 @@ def tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
 __all__ = [
     "WorkerInstruments",
     "metrics_enabled",
+    "register_gauge_source",
     "register_lag_source",
     "setup",
     "tracer",
     "tracing_enabled",
+    "unregister_gauge_source",
     "unregister_lag_source",
     "worker_instruments",
 ]

@@ -212,6 +212,17 @@ class Topology(_Strict):
                             {"retention.ms": _ms(q.retry.retention)},
                         )
                     )
+                # Events parked behind a held key of an ordered type: same partitions as
+                # the main topic (a key keeps its partition number) and kept as long as a
+                # dead letter, since a key stays held until its dead letter is dealt with.
+                specs.append(
+                    TopicSpec(
+                        naming.parked_topic(main),
+                        partitions,
+                        rf,
+                        {"retention.ms": _ms(q.dlq.retention)},
+                    )
+                )
                 specs.append(
                     TopicSpec(
                         naming.dlq_topic(main),

@@ -30,6 +30,7 @@ from frontdesk.idempotency import IdempotencyStore
 from frontdesk.queues import QueueType
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology, load_topology
+from frontdesk.worker.breaker import BreakerPolicy
 from frontdesk.worker.config import WorkerConfig
 from frontdesk.worker.errors import PolicyError
 from frontdesk.worker.policy import DlqBudget, ResolvedPolicy, RetryPolicy
@@ -47,6 +48,7 @@ class Handler:
     fn: Callable[..., Any]
     is_async: bool
     retry: RetryPolicy
+    dependency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,13 @@ class Route:
     is_async: bool
     policy: ResolvedPolicy
     name: str
+    dependency: str | None = None
+    """The external system the handler needs: its circuit breaker diverts to fallback."""
+
+    @property
+    def ordered(self) -> bool:
+        """Whether a later event of a key must wait for this one (``Event.ordered``)."""
+        return bool(self.event_type.ordered)
 
 
 class App:
@@ -73,10 +82,15 @@ class App:
         dlq_budget: DlqBudget | None = None,
         idempotency: IdempotencyStore | None = None,
         config: WorkerConfig | None = None,
+        breaker: BreakerPolicy | None = None,
     ) -> None:
         """``topology`` defaults to the file named by the settings (``FRONTDESK_TOPOLOGY``);
         ``retry`` is the default policy of handlers that declare none; ``config`` holds
-        runtime defaults that the CLI's options override."""
+        runtime defaults that the CLI's options override; ``breaker`` says when a
+        dependency's circuit breaker opens (one breaker per dependency).
+
+        An app of the ``fallback`` queue may handle event types of any queue: it handles
+        what other apps diverted to it while a dependency was down."""
         if not _NAME_RE.match(name):
             raise PolicyError(
                 f"invalid app name {name!r}: 1-63 lower-case letters, digits, '-' or '_' "
@@ -89,6 +103,7 @@ class App:
         self.dlq_budget = dlq_budget or DlqBudget()
         self.idempotency = idempotency
         self.config = config or WorkerConfig()
+        self.breaker = breaker or BreakerPolicy()
         self.handlers: dict[type[Event], Handler] = {}
 
     def handler(
@@ -101,15 +116,22 @@ class App:
         jitter: float | None = None,
         non_retryable: tuple[type[BaseException], ...] | None = None,
         timeout: float | None = None,
+        dependency: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function (async, or sync: run in a thread) for one type.
 
         Pass a whole `RetryPolicy` as ``retry``, or its fields one by one; fields not
-        given come from the app's default policy.
+        given come from the app's default policy. ``dependency`` (e.g. ``"ota:booking_com"``)
+        names the external system the handler needs: while its circuit breaker is open the
+        events are diverted to the fallback queue instead of being tried. Errors carrying a
+        ``dependency`` attribute (such as the consumers' ``DependencyError``) feed the
+        breaker they name even without the declaration.
         """
         if not (isinstance(event_type, type) and issubclass(event_type, Event)):
             raise PolicyError(f"{event_type!r} is not an event model")
-        if event_type.queue is not self.queue:
+        if dependency is not None and not dependency.strip():
+            raise PolicyError("dependency must be a non-empty name, e.g. 'ota:booking_com'")
+        if self.queue is not QueueType.FALLBACK and event_type.queue is not self.queue:
             raise PolicyError(
                 f"{event_type.__name__} travels on the {event_type.queue.value} queue, but "
                 f"app {self.name!r} consumes {self.queue.value}"
@@ -131,7 +153,7 @@ class App:
 
         def register(fn: F) -> F:
             self.handlers[event_type] = Handler(
-                event_type, fn, inspect.iscoroutinefunction(fn), retry
+                event_type, fn, inspect.iscoroutinefunction(fn), retry, dependency
             )
             return fn
 
@@ -157,7 +179,7 @@ class App:
             except PolicyError as exc:
                 raise PolicyError(f"handler for {event_type.__name__}: {exc}") from exc
             name = getattr(h.fn, "__qualname__", repr(h.fn))
-            routes[event_type] = Route(event_type, h.fn, h.is_async, policy, name)
+            routes[event_type] = Route(event_type, h.fn, h.is_async, policy, name, h.dependency)
         return routes
 
     def group_id(self, namespace: str | None, tenant: str | None = None) -> str:

@@ -30,6 +30,10 @@ class WorkerConfig:
 
     concurrency: int = 64
     """Handlers running at once in this process (async tasks or threads for sync ones)."""
+    tenant_share: float | None = 0.5
+    """Most of ``concurrency`` one tenant's records may take while other tenants' records
+    are ready to run (pooled topics); ``None`` turns tenant fairness off. Work-conserving:
+    a tenant alone may use every slot."""
     max_buffered: int | None = None
     """Records fetched but not finished before the worker stops fetching (and, if that
     lasts ``stall_before_pause``, pauses every partition); default 16 x concurrency, at
@@ -65,6 +69,8 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise PolicyError(f"concurrency must be at least 1, got {self.concurrency}")
+        if self.tenant_share is not None and not 0.0 < self.tenant_share <= 1.0:
+            raise PolicyError(f"tenant_share must be in (0, 1], got {self.tenant_share}")
         if self.max_buffered is not None and self.max_buffered < self.concurrency:
             raise PolicyError("max_buffered must be at least concurrency")
         if self.commit_interval <= 0 or self.poll_timeout <= 0:
@@ -78,6 +84,13 @@ class WorkerConfig:
                 naming.validate_tenant_id(self.tenant)
             except ValueError as exc:
                 raise PolicyError(str(exc)) from exc
+
+    @property
+    def tenant_cap(self) -> int | None:
+        """Concurrency slots one tenant may hold while others wait (``None``: no cap)."""
+        if self.tenant_share is None:
+            return None
+        return max(1, int(self.concurrency * self.tenant_share))
 
     @property
     def buffered_limit(self) -> int:

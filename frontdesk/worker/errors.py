@@ -17,7 +17,14 @@ class RetryableError(FrontdeskError):
     Raising it is the same as raising any other exception; it exists so handlers can say
     so explicitly, and so a policy can list a broad non-retryable base class while a
     specific subclass of it stays retryable.
+
+    ``retry_after`` (seconds) is the least wait the failure asks for (an HTTP Retry-After):
+    the runtime then picks a retry tier no shorter than that, and never runs it earlier.
     """
+
+    def __init__(self, *args: object, retry_after: float | None = None) -> None:
+        super().__init__(*args)
+        self.retry_after = retry_after
 
 
 class NonRetryableError(FrontdeskError):

@@ -68,9 +68,10 @@ class Forward:
     value: bytes | None
     headers: headers.Headers
     kind: str
-    """``retry`` or ``dlq``."""
+    """``retry``, ``dlq``, ``park``, ``divert`` or ``state`` (a held-keys state record)."""
     reason: str
-    """For the DLQ, the ``fd-reason``; for a retry, the tier's delay."""
+    """For the DLQ, the ``fd-reason``; for a retry, the tier's delay; for a park, the hold
+    id; for a diversion, the dependency."""
 
 
 class HandoffAbortedError(Exception):
@@ -187,6 +188,52 @@ def dlq_headers(
     return [(k, v) for k, v in headers.replace(record_headers, updates) if k != headers.DUE_AT]
 
 
+def parked_headers(
+    record_headers: Sequence[tuple[str, bytes | None]] | None,
+    *,
+    source: Source,
+    hold_id: str,
+    group: str,
+    now_ms: int,
+) -> headers.Headers:
+    """Headers for a record parked behind a held key: the producer's, where it came from,
+    and which hold of which group it waits for (parked topics are shared by groups)."""
+    updates = {
+        k: v
+        for k, v in _history(record_headers, source, now_ms).items()
+        if k not in (headers.FIRST_FAILURE_AT, headers.LAST_FAILURE_AT)
+    }
+    updates.update(
+        {headers.HOLD_ID: hold_id, headers.PARKED_BY: group, headers.PARKED_AT: str(now_ms)}
+    )
+    return headers.replace(record_headers, updates)
+
+
+def diverted_headers(
+    record_headers: Sequence[tuple[str, bytes | None]] | None,
+    *,
+    source: Source,
+    main: str,
+    dependency: str,
+    reason: str,
+    now_ms: int,
+) -> headers.Headers:
+    """Headers for a record diverted to the fallback queue because ``dependency``'s breaker
+    is open. The attempt count and due time are dropped: the fallback queue's own retry
+    tiers start afresh; the original coordinates and failure times are kept."""
+    updates = _history(record_headers, source, now_ms)
+    updates.update(
+        {
+            headers.DIVERTED_FROM: main,
+            headers.DEPENDENCY: dependency,
+            headers.DIVERTED_AT: str(now_ms),
+            headers.DIVERT_REASON: _truncate(reason, MAX_MESSAGE_CHARS),
+        }
+    )
+    dropped = (headers.ATTEMPT, headers.DUE_AT)
+    return [(k, v) for k, v in headers.replace(record_headers, updates) if k not in dropped]
+
+
 class TransactionalCommitter:
     """The worker's only way to commit: a transactional producer, used from one thread.
 
@@ -232,7 +279,8 @@ class TransactionalCommitter:
         """Produce ``forwards`` and commit ``offsets`` in one transaction (see module doc)."""
         try:
             self._begin_and_produce(forwards)
-            self._send_offsets(offsets, group_metadata)
+            if offsets:  # a checkpoint may carry only state records (a release, a replay)
+                self._send_offsets(offsets, group_metadata)
             self._commit()
         except KafkaException as exc:
             error = self._classify(exc)
@@ -305,7 +353,9 @@ __all__ = [
     "HandoffAbortedError",
     "Source",
     "TransactionalCommitter",
+    "diverted_headers",
     "dlq_headers",
+    "parked_headers",
     "retry_headers",
     "stack_trace",
 ]

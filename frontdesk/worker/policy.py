@@ -114,6 +114,18 @@ class ResolvedPolicy:
             return None
         return self.tiers[min(failed_attempts, len(self.tiers)) - 1]
 
+    def tier_after(self, failed_attempts: int, retry_after_ms: int | None) -> str | None:
+        """`next_tier`, moved up to the first tier no shorter than ``retry_after_ms`` (the
+        wait a dependency asked for), or the last tier when none is that long."""
+        tier = self.next_tier(failed_attempts)
+        if tier is None or not retry_after_ms:
+            return tier
+        start = self.tiers.index(tier)
+        for index in range(start, len(self.tiers)):
+            if self.tier_ms[index] >= retry_after_ms:
+                return self.tiers[index]
+        return self.tiers[-1]
+
     def due_at_ms(self, tier: str, now_ms: int, rng: random.Random | None = None) -> int:
         """When an event entering ``tier`` at ``now_ms`` may run again: never early."""
         delay = self.tier_ms[self.tiers.index(tier)]
@@ -145,8 +157,13 @@ class DlqBudget:
     min_events: int = 20
     window: float = 60.0
     enabled: bool = True
+    resume_after: float | None = None
+    """Seconds after tripping when the worker takes work again on its own (with an empty
+    window); ``None``: it stays halted until restarted or `Worker.resume` is called."""
 
     def __post_init__(self) -> None:
+        if self.resume_after is not None and self.resume_after <= 0:
+            raise PolicyError(f"DLQ budget resume_after must be positive, got {self.resume_after}")
         if not 0.0 < self.max_share <= 1.0:
             raise PolicyError(f"DLQ budget max_share must be in (0, 1], got {self.max_share}")
         if self.min_events < 1:

@@ -14,68 +14,67 @@ Shape of one worker process
   (``max.poll.interval.ms`` cannot be exceeded by slow handlers). Rebalance callbacks run
   in that thread and hand their work to the loop, waiting for it.
 * **Key scheduler**: records of different keys run concurrently up to ``concurrency``;
-  records of one key run one after another (`frontdesk.worker.scheduler`). Sync handlers
-  run in a thread pool. When too much is buffered, partitions are paused, never buffered
-  without bound.
+  records of one key run one after another; tenants share the slots fairly
+  (`frontdesk.worker.scheduler`, `frontdesk.worker.fairness`). Sync handlers run in a
+  thread pool. When too much is buffered, partitions are paused, never buffered without
+  bound.
+* **Processing** (`frontdesk.worker.processing`): decode, route, call the handler, decide
+  the outcome: done, retry tier, DLQ, or the fallback queue when a dependency's circuit
+  breaker is open (`frontdesk.worker.breaker`).
+* **Held keys** (`frontdesk.worker.holding`, `frontdesk.worker.holds`): an ordered event
+  waiting in a tier, the DLQ or the fallback queue holds its key; later events of the key
+  are parked and run in order once it is released. A state follower
+  (`frontdesk.worker.follower`) keeps the holds across owners and hears operators.
 * **Offsets and hand-offs**: a finished record marks its offset in the partition's
-  `OffsetTracker`; a failed one also leaves a forward (retry tier or DLQ) beside it.
-  Checkpoints commit everything through one Kafka transaction; the commit order is written
-  down in `frontdesk.worker.handoff`.
+  `OffsetTracker`; a failed or parked one also leaves forwards beside it. Checkpoints
+  commit everything through one Kafka transaction; the commit order is written down in
+  `frontdesk.worker.handoff`.
 * **Revocation**: queued records of a revoked partition are dropped, running ones get up
   to ``revoke_timeout`` to finish, a checkpoint commits their progress, then the partition
   is released (``incremental_unassign``). Lost partitions are dropped without a commit.
 * **DLQ budget**: when too large a share of recent outcomes went to the DLQ, the worker
-  stops starting handlers and pauses every partition, and says why, loudly.
+  stops starting handlers and pauses every partition, and says why, loudly; it resumes
+  after the budget's cool-down, if one is set, or on `Worker.resume`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 import signal
 import threading
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from confluent_kafka.admin import AdminClient
+from opentelemetry import trace
 
-from frontdesk import headers, naming, telemetry
+from frontdesk import naming, telemetry
 from frontdesk.codec import Codec, default_codec
 from frontdesk.connection import NoClusterError, client_config
-from frontdesk.errors import DecodeError, FrontdeskError
+from frontdesk.dlq.store import state_topic as dlq_state_topic
+from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
-from frontdesk.idempotency import IdempotencyStore, SQLiteStore
-from frontdesk.naming import TopicName
-from frontdesk.settings import Settings
 from frontdesk.topology import Topology
 from frontdesk.worker.app import App, Route
+from frontdesk.worker.breaker import Breakers
 from frontdesk.worker.budget import DlqWindow
 from frontdesk.worker.config import WorkerConfig, default_worker_id
-from frontdesk.worker.context import Context
 from frontdesk.worker.errors import WorkerFencedError
-from frontdesk.worker.handoff import (
-    Forward,
-    HandoffAbortedError,
-    Source,
-    TransactionalCommitter,
-    dlq_headers,
-    retry_headers,
-)
-from frontdesk.worker.offsets import OffsetTracker
-from frontdesk.worker.policy import classify
+from frontdesk.worker.follower import StateFollower
+from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
+from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic
+from frontdesk.worker.processing import ProcessingMixin
+from frontdesk.worker.records import Job, Outcome, Partition, record_headers
 from frontdesk.worker.scheduler import KeyScheduler
-from frontdesk.worker.tiers import LatenessStats, TierGate, due_at_ms, now_ms
+from frontdesk.worker.tiers import LatenessStats, due_at_ms, now_ms
 
 log = logging.getLogger("frontdesk.worker")
-
-_TRACE_HEADERS = (headers.TRACEPARENT, headers.TRACESTATE)
 
 
 class MissingTopicsError(FrontdeskError):
@@ -93,77 +92,23 @@ def subscription_pattern(
     return rf"^{ns}{owner}\.{queue}{tier_part}$"
 
 
-def _headers(msg: Message) -> list[tuple[str, bytes]]:
-    """The record's headers as (name, bytes) pairs: what confluent-kafka returns on reads."""
-    return cast(list[tuple[str, bytes]], msg.headers() or [])
+_COUNTS = (
+    "received",
+    "handled",
+    "failed_attempts",
+    "retried",
+    "dead_lettered",
+    "transactions",
+    "aborted_transactions",
+    "diverted",
+    "held",
+    "parked",
+    "replayed",
+    "released",
+)
 
 
-class _Partition:
-    """What the worker knows about one assigned partition."""
-
-    __slots__ = (
-        "alive",
-        "committed",
-        "forwards",
-        "gate",
-        "info",
-        "main",
-        "partition",
-        "paused",
-        "reasons",
-        "revoking",
-        "running",
-        "timer",
-        "topic",
-        "tracker",
-    )
-
-    def __init__(self, topic: str, partition: int, info: TopicName | None) -> None:
-        self.topic = topic
-        self.partition = partition
-        self.info = info
-        self.main = info.main if info is not None else topic
-        self.tracker = OffsetTracker()
-        self.gate: TierGate[_Job] | None = (
-            TierGate() if info is not None and info.role == "retry" else None
-        )
-        self.forwards: dict[int, Forward] = {}
-        self.committed: int | None = None
-        self.reasons: set[str] = set()
-        self.paused = False
-        self.running = 0
-        self.revoking = False
-        self.alive = True
-        self.timer: asyncio.TimerHandle | None = None
-
-    def tp(self, offset: int = -1001) -> TopicPartition:
-        return TopicPartition(self.topic, self.partition, offset)
-
-
-class _Job:
-    __slots__ = ("due_ms", "key", "msg", "offset", "part", "task")
-
-    def __init__(self, part: _Partition, msg: Message, key: bytes | None, offset: int) -> None:
-        self.part = part
-        self.msg = msg
-        self.key = key
-        self.offset = offset
-        self.due_ms: int | None = None
-        self.task: asyncio.Task[None] | None = None
-
-
-class _Outcome:
-    __slots__ = ("dead", "forward")
-
-    def __init__(self, forward: Forward | None = None, dead: bool = False) -> None:
-        self.forward = forward
-        self.dead = dead
-
-
-_OK = _Outcome()
-
-
-class Worker:
+class Worker(ProcessingMixin):
     """One worker process's runtime for one `App`. ``await worker.run()`` until `stop`."""
 
     def __init__(
@@ -196,11 +141,12 @@ class Worker:
         self._metering = True
         self._metrics = telemetry.worker_instruments()
         self._queue_attr = app.queue.value
-        self._store: IdempotencyStore | None = app.idempotency
+        self._store = app.idempotency
 
-        self._scheduler: KeyScheduler[_Job] = KeyScheduler()
-        self._parts: dict[tuple[str, int], _Partition] = {}
+        self._scheduler: KeyScheduler[Job] = KeyScheduler(self.config.tenant_cap)
+        self._parts: dict[tuple[str, int], Partition] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._running = 0
         self._buffered = 0
         self._global_full = False
@@ -209,6 +155,7 @@ class Worker:
         self._halted: str | None = None
         self._fatal: BaseException | None = None
         self._budget = DlqWindow(app.dlq_budget)
+        self._resume_timer: asyncio.TimerHandle | None = None
         self._progress: asyncio.Event | None = None
         self._assigned: asyncio.Event | None = None
         self._commit_lock: asyncio.Lock | None = None
@@ -223,19 +170,20 @@ class Worker:
         self._commit_exec = ThreadPoolExecutor(1, thread_name_prefix="fd-commit")
         self._sync_exec: ThreadPoolExecutor | None = None
 
+        self._breakers = Breakers(app.breaker)
+        self._learned: dict[type[Event], set[str]] = {}
+        self._topics_seen: set[str] = set()
+        self._divert_warned: set[str] = set()
+        ordered = any(route.ordered for route in self.routes.values())
+        self._holds = HoldTable(self.group_id) if ordered else None
+        self._follower: StateFollower | None = None
+        self._held_topic = held_topic(self.namespace)
+        self._dlq_state_topic = dlq_state_topic(self.namespace)
+        self._free_forwards: list[Forward] = []
+        """Forwards not tied to a consumer offset (replays, releases): next checkpoint."""
+
         self.lateness = LatenessStats()
-        self.counts: dict[str, int] = dict.fromkeys(
-            (
-                "received",
-                "handled",
-                "failed_attempts",
-                "retried",
-                "dead_lettered",
-                "transactions",
-                "aborted_transactions",
-            ),
-            0,
-        )
+        self.counts: dict[str, int] = dict.fromkeys(_COUNTS, 0)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -249,11 +197,14 @@ class Worker:
         self._commit_lock = asyncio.Lock()
         await self._start()
         checkpoints = loop.create_task(self._checkpoint_loop())
-        telemetry.register_lag_source(self._lag_observations)
+        self._register_gauges()
         limit = self.config.buffered_limit
         full_since: float | None = None
         try:
             while not self._stopping:
+                if self._follower is not None and self._follower.error is not None:
+                    self._fail(self._follower.error)
+                    break
                 if self._buffered >= limit and not self._global_full:
                     # Handlers are behind. Wait a little before pausing the partitions,
                     # because a pause discards what librdkafka already prefetched and
@@ -274,7 +225,7 @@ class Worker:
                 self._pump()
                 self._sync_pauses()
         finally:
-            telemetry.unregister_lag_source(self._lag_observations)
+            self._unregister_gauges()
             await self._shutdown(checkpoints)
         if self._fatal is not None:
             raise self._fatal
@@ -296,7 +247,22 @@ class Worker:
         """Why the worker stopped taking work (the DLQ budget), or ``None``."""
         return self._halted
 
+    def resume(self) -> None:
+        """Take work again after the DLQ budget halted the worker (the control signal for
+        an operator who fixed the cause; a budget's ``resume_after`` does it by itself)."""
+        if self._halted is None:
+            return
+        log.warning("worker %s resumes after a DLQ budget halt: %s", self.worker_id, self._halted)
+        self._halted = None
+        self._budget = DlqWindow(self.app.dlq_budget)
+        if self._resume_timer is not None:
+            self._resume_timer.cancel()
+            self._resume_timer = None
+        self._sync_pauses()
+        self._pump()
+
     def stats(self) -> dict[str, Any]:
+        holds = self._holds
         return {
             **self.counts,
             "worker_id": self.worker_id,
@@ -306,6 +272,11 @@ class Worker:
             "buffered": self._buffered,
             "halted": self._halted,
             "retry_lateness": self.lateness.summary(),
+            "held_keys": sorted(
+                h.key for hs in (holds.owned.values() if holds else ()) for h in hs.values()
+            ),
+            "breakers": self._breakers.states(),
+            "running_by_tenant": self._scheduler.running_by_tenant(),
         }
 
     def _poll_once(self) -> list[Message]:
@@ -368,6 +339,13 @@ class Worker:
         )
         await loop.run_in_executor(self._poll_exec, self._check_topics)
         await loop.run_in_executor(self._commit_exec, self._committer.start)
+        await loop.run_in_executor(None, self._ensure_state_topics, conf)
+        if self._holds is not None:
+            self._follower = StateFollower(
+                conf, [self._held_topic, self._dlq_state_topic], self._on_state, self.worker_id
+            )
+            self._follower.start(loop)
+            await self._follower.sync()
         self._consumer.subscribe(
             [self.subscription],
             on_assign=self._on_assign,
@@ -383,6 +361,16 @@ class Worker:
             self.transactional_id,
         )
 
+    def _ensure_state_topics(self, conf: dict[str, Any]) -> None:
+        """The held-keys topic (and the DLQ state topic the follower reads) exist."""
+        from frontdesk.dlq.store import ensure_topics  # noqa: PLC0415 - admin only here
+
+        admin = AdminClient(conf)
+        rf = self.topology.cluster.replication_factor
+        ensure_held_topic(admin, self.namespace, rf)
+        if self._holds is not None:
+            ensure_topics(admin, self.namespace, rf)
+
     def _check_topics(self) -> None:
         assert self._consumer is not None
         mains = self.topology.main_topics(self.app.queue)
@@ -392,7 +380,10 @@ class Worker:
         for main in mains:
             wanted += [main, naming.dlq_topic(main)]
             wanted += [naming.retry_topic(main, d) for d in self.tiers]
+            if self._holds is not None:
+                wanted.append(naming.parked_topic(main))
         existing = set(self._consumer.list_topics(timeout=15).topics)
+        self._topics_seen = existing
         missing = [t for t in wanted if t not in existing]
         if missing:
             raise MissingTopicsError(
@@ -411,6 +402,10 @@ class Worker:
             task.cancel()  # past the deadline: these offsets stay uncommitted
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         checkpoints.cancel()
         await asyncio.gather(checkpoints, return_exceptions=True)
         await self._checkpoint()
@@ -419,9 +414,13 @@ class Worker:
             await loop.run_in_executor(self._poll_exec, self._consumer.close)
         if self._committer is not None:
             await loop.run_in_executor(self._commit_exec, self._committer.close)
+        if self._follower is not None:
+            await loop.run_in_executor(None, self._follower.stop)
         for part in self._parts.values():
             if part.timer is not None:
                 part.timer.cancel()
+        if self._resume_timer is not None:
+            self._resume_timer.cancel()
         self._poll_exec.shutdown(wait=False)
         self._commit_exec.shutdown(wait=False)
         if self._sync_exec is not None:
@@ -442,6 +441,50 @@ class Worker:
             log.critical("worker %s stopping on a fatal error: %s", self.worker_id, exc)
         self.stop()
 
+    # -- gauges ------------------------------------------------------------------------------
+
+    def _register_gauges(self) -> None:
+        telemetry.register_lag_source(self._lag_observations)
+        for name, source in self._gauges().items():
+            telemetry.register_gauge_source(name, source)
+
+    def _unregister_gauges(self) -> None:
+        telemetry.unregister_lag_source(self._lag_observations)
+        for name, source in self._gauges().items():
+            telemetry.unregister_gauge_source(name, source)
+
+    def _gauges(self) -> dict[str, telemetry.LagSource]:
+        return {
+            "frontdesk.worker.tenant_inflight": self._tenant_observations,
+            "frontdesk.worker.held_keys": self._held_observations,
+            "frontdesk.worker.parked_events": self._parked_observations,
+            "frontdesk.breaker.open": self._breaker_observations,
+        }
+
+    def _tenant_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        return [
+            ({"queue": self._queue_attr, "tenant": tenant}, n)
+            for tenant, n in self._scheduler.running_by_tenant().items()
+        ]
+
+    def _held_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        counts = self._holds.owned_count() if self._holds is not None else {}
+        return [({"queue": self._queue_attr, "topic": t}, n) for t, n in counts.items()]
+
+    def _parked_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        out: dict[str, int] = {}
+        if self._holds is not None:
+            for hold in list(self._holds.by_id.values()):
+                out[hold.topic] = out.get(hold.topic, 0) + hold.parked
+        return [({"queue": self._queue_attr, "topic": t}, n) for t, n in out.items()]
+
+    def _breaker_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        now = time.monotonic()
+        return [
+            ({"queue": self._queue_attr, "dependency": b.name}, int(b.is_open(now)))
+            for b in self._breakers
+        ]
+
     # -- rebalance callbacks (poll thread) -------------------------------------------------
 
     def _call_on_loop(self, coro: Any, timeout: float) -> None:
@@ -453,7 +496,7 @@ class Worker:
             log.exception("rebalance handling failed")
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._call_on_loop(self._assign(partitions), 30)
+        self._call_on_loop(self._assign(partitions), 90)
         consumer.incremental_assign(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -475,9 +518,18 @@ class Worker:
 
     async def _assign(self, partitions: list[TopicPartition]) -> None:
         self._forget_pending_pauses(partitions)
+        new = []
         for tp in partitions:
             info = naming.parse_topic(tp.topic, self.namespace)
-            self._parts[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition, info)
+            new.append(Partition(tp.topic, tp.partition, info))
+        if self._follower is not None and any(p.is_main for p in new):
+            # Before a main partition is taken, read every hold its previous owner
+            # committed (its revoke checkpoint is already in the state topic).
+            await self._follower.sync()
+        for part in new:
+            self._parts[(part.topic, part.partition)] = part
+            if part.is_main:
+                self._restore_holds(part)
         if partitions:
             log.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions))
             assert self._assigned is not None
@@ -487,7 +539,8 @@ class Worker:
 
     async def _revoke(self, partitions: list[TopicPartition], *, commit: bool) -> None:
         parts = [p for tp in partitions if (p := self._parts.get((tp.topic, tp.partition)))]
-        for part in parts:
+        related = parts + [p.parked for p in parts if p.parked is not None]
+        for part in related:
             part.revoking = True
             if part.timer is not None:
                 part.timer.cancel()
@@ -497,15 +550,17 @@ class Worker:
         if commit:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.config.revoke_timeout
-            while any(p.running for p in parts) and loop.time() < deadline:
+            while any(p.running for p in related) and loop.time() < deadline:
                 await self._wait_progress(deadline - loop.time())
-            stuck = [f"{p.topic}[{p.partition}]" for p in parts if p.running]
+            stuck = [f"{p.topic}[{p.partition}]" for p in related if p.running]
             if stuck:
                 log.warning("revoke: handlers still running on %s; they will be redelivered", stuck)
             await self._checkpoint()
-        for part in parts:
+        for part in related:
             part.alive = False
             self._parts.pop((part.topic, part.partition), None)
+            if self._holds is not None and part.is_main:
+                self._holds.drop(part.topic, part.partition)
         self._forget_pending_pauses(partitions)
         if parts:
             log.info(
@@ -528,9 +583,9 @@ class Worker:
         if offset is None or not part.tracker.receive(offset):
             return
         self.counts["received"] += 1
-        job = _Job(part, msg, msg.key(), offset)
+        job = Job(part, msg, msg.key(), offset)
         if part.gate is not None:
-            job.due_ms = due_at_ms(_headers(msg))
+            job.due_ms = due_at_ms(record_headers(msg))
             if not part.gate.offer(job.due_ms, job, now_ms()):
                 if part.timer is None:
                     self._arm(part)
@@ -546,7 +601,7 @@ class Worker:
         else:
             log.warning("consumer error: %s", err.str())
 
-    def _arm(self, part: _Partition) -> None:
+    def _arm(self, part: Partition) -> None:
         """Pause a tier partition until its head is due and set a timer for that moment."""
         assert self._loop is not None
         assert part.gate is not None
@@ -561,7 +616,7 @@ class Worker:
         delay = max(0.0, (due - now_ms()) / 1000)
         part.timer = self._loop.call_later(delay, self._on_due, part)
 
-    def _on_due(self, part: _Partition) -> None:
+    def _on_due(self, part: Partition) -> None:
         part.timer = None
         if not part.alive or part.revoking or part.gate is None:
             return
@@ -588,6 +643,8 @@ class Worker:
             if not part.alive or part.revoking:
                 scheduler.done(job.key)
                 self._buffered -= 1
+                if job.replay is not None:
+                    self._replay_finished(job, None)
                 continue
             self._running += 1
             part.running += 1
@@ -626,7 +683,7 @@ class Worker:
 
     # -- running one record ----------------------------------------------------------------
 
-    async def _run(self, job: _Job) -> None:
+    async def _run(self, job: Job) -> None:
         try:
             outcome = await self._process(job)
         except asyncio.CancelledError:
@@ -645,283 +702,49 @@ class Worker:
         self._tasks.discard(job.task)
         self._release(job, outcome)
 
-    def _release(self, job: _Job, outcome: _Outcome | None) -> None:
+    def _release(self, job: Job, outcome: Outcome | None) -> None:
         """Book a finished (or abandoned, ``outcome=None``) record and start the next ones."""
         part = job.part
         self._running -= 1
         self._buffered -= 1
         part.running -= 1
         self._scheduler.done(job.key)
-        if outcome is not None and part.alive:
-            if outcome.forward is not None:
-                part.forwards[job.offset] = outcome.forward
+        if job.replay is not None:
+            if part.alive:
+                self._replay_finished(job, outcome)
+        elif outcome is not None and part.alive:
+            if outcome.forwards:
+                part.forwards[job.offset] = outcome.forwards
             part.tracker.finish(job.offset)
-            if self._budget.record(outcome.dead, time.monotonic()):
-                self._halt(self._budget.trip_reason or "DLQ budget exceeded")
+        if (
+            outcome is not None
+            and part.alive
+            and not outcome.skipped
+            and not outcome.parked
+            and self._budget.record(outcome.dead, time.monotonic())
+        ):
+            self._halt(self._budget.trip_reason or "DLQ budget exceeded")
         assert self._progress is not None
         self._progress.set()
         self._pump()
 
     def _halt(self, reason: str) -> None:
         self._halted = reason
+        cool_down = self.app.dlq_budget.resume_after
         log.critical(
             "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED taking "
             "new work and paused all its partitions so the queue is not drained into the "
-            "DLQ. Inspect the DLQ (fd-reason, fd-error-class headers), fix the cause, and "
-            "restart the worker.",
+            "DLQ. Inspect the DLQ (fd-reason, fd-error-class headers) and fix the cause; %s",
             self.app.name,
             self._queue_attr,
             reason,
+            f"it resumes by itself in {cool_down:g}s."
+            if cool_down
+            else "then restart the worker (or call Worker.resume()).",
         )
+        if cool_down and self._loop is not None:
+            self._resume_timer = self._loop.call_later(cool_down, self.resume)
         self._sync_pauses()
-
-    def _process(self, job: _Job) -> Coroutine[Any, Any, _Outcome]:
-        record_headers = _headers(job.msg)
-        attempt = int(headers.get(record_headers, headers.ATTEMPT) or 0) + 1
-        if not self._tracing:
-            # No SDK tracer provider: skip span work on the hot path. The producer's
-            # traceparent stays in the headers, so retries still carry the trace.
-            return self._process_in(job, trace.INVALID_SPAN, attempt, record_headers)
-        return self._process_traced(job, attempt, record_headers)
-
-    async def _process_traced(
-        self, job: _Job, attempt: int, record_headers: list[tuple[str, bytes]]
-    ) -> _Outcome:
-        carrier = {k: v.decode() for k, v in record_headers if k in _TRACE_HEADERS and v}
-        parent = propagate.extract(carrier) if carrier else None
-        with self._tracer.start_as_current_span(
-            f"{self._queue_attr} process",
-            context=parent,
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation": "process",
-                "messaging.destination.name": job.part.topic,
-                "messaging.kafka.destination.partition": job.part.partition,
-                "messaging.kafka.message.offset": job.offset,
-                "frontdesk.attempt": attempt,
-            },
-        ) as span:
-            return await self._process_in(job, span, attempt, record_headers)
-
-    async def _process_in(
-        self,
-        job: _Job,
-        span: trace.Span,
-        attempt: int,
-        record_headers: list[tuple[str, bytes]],
-    ) -> _Outcome:
-        """Decode, check, route and run one record (inside its span, if tracing)."""
-        msg = job.msg
-        if job.due_ms is not None:
-            late = now_ms() - job.due_ms
-            self.lateness.add(late)
-            self._metrics.lateness.record(late, {"queue": self._queue_attr})
-        try:
-            event = self._codec.decode(msg.value() or b"")
-        except DecodeError as exc:
-            return self._dead(job, span, attempt=attempt, reason=exc.reason, error=exc, tenant=None)
-        meta = event.meta
-        if self._tracing:
-            span.set_attribute("frontdesk.event_id", str(meta.event_id))
-            span.set_attribute("frontdesk.tenant", meta.tenant_id)
-        header_tenant = headers.get(record_headers, headers.TENANT)
-        topic_tenant = job.part.info.tenant_id if job.part.info is not None else None
-        if (header_tenant is not None and header_tenant != meta.tenant_id) or (
-            topic_tenant is not None and topic_tenant != meta.tenant_id
-        ):
-            mismatch = ValueError(
-                f"payload tenant {meta.tenant_id!r} does not match header tenant "
-                f"{header_tenant!r} / topic tenant {topic_tenant!r}"
-            )
-            return self._dead(
-                job,
-                span,
-                attempt=attempt,
-                reason="tenant_mismatch",
-                error=mismatch,
-                tenant=meta.tenant_id,
-            )
-        route = self.routes.get(type(event))
-        if route is None:
-            missing = LookupError(f"app {self.app.name!r} has no handler for {event.event_type}")
-            return self._dead(
-                job,
-                span,
-                attempt=attempt,
-                reason="no_handler",
-                error=missing,
-                tenant=meta.tenant_id,
-            )
-        return await self._handle(
-            job,
-            span=span,
-            route=route,
-            event=event,
-            attempt=attempt,
-            record_headers=record_headers,
-        )
-
-    async def _handle(
-        self,
-        job: _Job,
-        *,
-        span: trace.Span,
-        route: Route,
-        event: Event,
-        attempt: int,
-        record_headers: list[tuple[str, bytes]],
-    ) -> _Outcome:
-        msg = job.msg
-        meta = event.meta
-        key = job.key
-        ctx = Context(
-            event_id=str(meta.event_id),
-            attempt=attempt,
-            tenant_id=meta.tenant_id,
-            property_id=meta.property_id,
-            event_type=event.event_type,
-            topic=job.part.topic,
-            partition=job.part.partition,
-            offset=job.offset,
-            key=key.decode("utf-8", "replace") if key is not None else None,
-            timestamp_ms=msg.timestamp()[1],
-            headers=record_headers,
-            app=self.group_id,
-            worker_id=self.worker_id,
-            due_at_ms=job.due_ms,
-            _store=self._idempotency_store,
-        )
-        attrs = {
-            "queue": self._queue_attr,
-            "tenant": meta.tenant_id,
-            "event_type": event.event_type,
-        }
-        policy = route.policy
-        started = time.perf_counter()
-        try:
-            if route.is_async:
-                call = route.fn(event, ctx)
-            else:
-                loop = asyncio.get_running_loop()
-                if self._sync_exec is None:
-                    self._sync_exec = ThreadPoolExecutor(
-                        self.config.concurrency, thread_name_prefix="fd-handler"
-                    )
-                run = contextvars.copy_context().run
-                call = loop.run_in_executor(self._sync_exec, run, route.fn, event, ctx)
-            if policy.timeout is not None:
-                await asyncio.wait_for(call, policy.timeout)
-            else:
-                await call
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._metrics.duration.record(time.perf_counter() - started, attrs)
-            self.counts["failed_attempts"] += 1
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-            retryable = classify(exc, policy)
-            tier = policy.next_tier(attempt) if retryable else None
-            if tier is None:
-                reason = "retries_exhausted" if retryable else "non_retryable"
-                self._metrics.failed.add(1, {**attrs, "outcome": "dlq"})
-                return self._dead(
-                    job, span, attempt=attempt, reason=reason, error=exc, tenant=meta.tenant_id
-                )
-            self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
-            now = now_ms()
-            trace_carrier: dict[str, str] = {}
-            if self._tracing:
-                propagate.inject(trace_carrier)
-            fwd_headers = retry_headers(
-                record_headers,
-                source=self._source(job),
-                attempts=attempt,
-                error=exc,
-                now_ms=now,
-                due_ms=policy.due_at_ms(tier, now),
-                trace=trace_carrier,
-            )
-            forward = Forward(
-                naming.retry_topic(job.part.main, tier),
-                msg.key(),
-                msg.value(),
-                fwd_headers,
-                "retry",
-                tier,
-            )
-            return _Outcome(forward)
-        if self._metering:
-            self._metrics.duration.record(time.perf_counter() - started, attrs)
-            self._metrics.handled.add(1, attrs)
-        self.counts["handled"] += 1
-        return _OK
-
-    def _source(self, job: _Job) -> Source:
-        ts_type, ts = job.msg.timestamp()
-        return Source(job.part.topic, job.part.partition, job.offset, ts if ts_type else None)
-
-    def _dead(
-        self,
-        job: _Job,
-        span: trace.Span,
-        *,
-        attempt: int,
-        reason: str,
-        error: BaseException,
-        tenant: str | None,
-    ) -> _Outcome:
-        span.set_attribute("frontdesk.dlq_reason", reason)
-        if reason not in ("retries_exhausted", "non_retryable"):
-            span.record_exception(error)
-            span.set_status(Status(StatusCode.ERROR, reason))
-            record_headers = _headers(job.msg)
-            self._metrics.failed.add(
-                1,
-                {
-                    "queue": self._queue_attr,
-                    "tenant": tenant or headers.get(record_headers, headers.TENANT) or "unknown",
-                    "event_type": headers.get(record_headers, headers.EVENT_TYPE) or "unknown",
-                    "outcome": "dlq",
-                },
-            )
-        context = span.get_span_context()
-        trace_id = format(context.trace_id, "032x") if context.is_valid else None
-        fwd_headers = dlq_headers(
-            _headers(job.msg),
-            source=self._source(job),
-            attempts=attempt,
-            reason=reason,
-            error=error,
-            now_ms=now_ms(),
-            worker_id=self.worker_id,
-            trace_id=trace_id,
-        )
-        forward = Forward(
-            naming.dlq_topic(job.part.main),
-            job.msg.key(),
-            job.msg.value(),
-            fwd_headers,
-            "dlq",
-            reason,
-        )
-        log.warning(
-            "dead-lettering %s[%d]@%d: %s (%s: %s)",
-            job.part.topic,
-            job.part.partition,
-            job.offset,
-            reason,
-            type(error).__name__,
-            str(error)[:200],
-        )
-        return _Outcome(forward, dead=True)
-
-    def _idempotency_store(self) -> IdempotencyStore:
-        if self._store is None:
-            path = Settings().home / "idempotency" / f"{self.group_id}.sqlite3"
-            self._store = SQLiteStore(path)
-        return self._store
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -931,12 +754,13 @@ class Worker:
             await self._checkpoint()
 
     async def _checkpoint(self) -> None:
-        """Commit every partition's progress and due forwards in one transaction."""
+        """Commit every partition's progress, due forwards, free forwards and changed holds
+        in one transaction (the order is in `frontdesk.worker.handoff`)."""
         assert self._commit_lock is not None
         if self._committer is None or self._consumer is None or self._fatal is not None:
             return
         async with self._commit_lock:
-            plan: list[tuple[_Partition, int, list[int]]] = []
+            plan: list[tuple[Partition, int, list[int]]] = []
             offsets: list[TopicPartition] = []
             forwards: list[Forward] = []
             for part in self._parts.values():
@@ -948,43 +772,55 @@ class Worker:
                 ):
                     continue
                 due = sorted(o for o in part.forwards if o < commit_at)
-                forwards.extend(part.forwards[o] for o in due)
+                for o in due:
+                    forwards.extend(part.forwards[o])
                 offsets.append(part.tp(commit_at))
                 plan.append((part, commit_at, due))
-            if not offsets:
+            free = self._free_forwards
+            self._free_forwards = []
+            forwards.extend(free)
+            # Hold snapshots last: the newest state of each hold wins the compaction.
+            snapshots, taken = self._hold_snapshots()
+            forwards.extend(snapshots)
+            if not offsets and not forwards:
                 return
             loop = asyncio.get_running_loop()
             metadata = self._group_metadata
             if metadata is None:
+                self._free_forwards[:0] = free
                 return
             try:
                 await loop.run_in_executor(
                     self._commit_exec, self._committer.commit, forwards, offsets, metadata
                 )
-            except HandoffAbortedError as exc:
-                self.counts["aborted_transactions"] += 1
-                log.warning("checkpoint aborted, will retry: %s", exc)
+            except (HandoffAbortedError, KafkaException) as exc:
+                self.counts["aborted_transactions"] += isinstance(exc, HandoffAbortedError)
+                log.warning("checkpoint failed, will retry: %s", exc)
+                self._free_forwards[:0] = free
                 return
             except WorkerFencedError as exc:
                 self._fail(exc)
-                return
-            except KafkaException as exc:
-                log.warning("checkpoint failed, will retry: %s", exc)
                 return
             self.counts["transactions"] += 1
             for part, commit_at, due in plan:
                 part.committed = commit_at
                 for offset in due:
                     part.forwards.pop(offset, None)
+            if self._holds is not None:
+                self._holds.written(taken)
+            parks = []
             for fw in forwards:
                 if fw.kind == "retry":
                     self.counts["retried"] += 1
                     self._metrics.retries.add(1, {"queue": self._queue_attr, "tier": fw.reason})
-                else:
+                elif fw.kind == "dlq":
                     self.counts["dead_lettered"] += 1
                     self._metrics.dead_letters.add(
                         1, {"queue": self._queue_attr, "reason": fw.reason}
                     )
+                elif fw.kind == "park":
+                    parks.append(fw.reason)
+            self._holds_after_checkpoint(parks)
 
     def _lag_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         consumer = self._consumer

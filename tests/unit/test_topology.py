@@ -38,8 +38,10 @@ def test_topics_for_pooled_and_dedicated_tenants() -> None:
     assert by_name["tenant.big.operational"].partitions == 2
     assert by_name["pms.fallback.retry.1m"].config["retention.ms"] == str(7 * 86_400_000)
     assert "pms.fallback.retry.10s" not in by_name
-    # 4 queues x (main + dlq) + tiers (4+4+4+1), for the pool and for one dedicated tenant.
-    assert len(by_name) == 2 * (4 * 2 + 13)
+    # Parked topics (ordered events behind a held key) keep the main topic's partitions.
+    assert by_name["tenant.big.sync.parked"].partitions == 2
+    # 4 queues x (main + parked + dlq) + tiers (4+4+4+1), for the pool and one dedicated tenant.
+    assert len(by_name) == 2 * (4 * 3 + 13)
 
 
 def test_routing_follows_tenant_mode() -> None:

@@ -44,7 +44,12 @@ async def test_metrics_endpoint_serves_the_counters(kafka: Cluster, tmp_path: Pa
     topology = make_topology(kafka, partitions=1, tiers="1s")
     main = f"{topology.namespace}.pms.operational"
     events = [booking(f"ok-{i}", tenant_id="acme") for i in range(5)]
-    events += [booking("flaky-1", tenant_id="beta"), booking("perm-1", tenant_id="beta")]
+    # Two properties: BookingCreated is ordered, so on one property perm-1 would be parked
+    # behind flaky-1 until its retry succeeds.
+    events += [
+        booking("flaky-1", tenant_id="beta"),
+        booking("perm-1", tenant_id="beta", property_id="porto-1"),
+    ]
     publish(kafka.config, main, events)
     port = free_port()
     worker = WorkerProcess(kafka, topology, tmp_path, "--metrics-port", str(port))

@@ -42,6 +42,11 @@ async def test_transient_failures_succeed_through_the_tiers_never_early(kafka: C
             timeout=30,
             message="three attempts of every flaky event",
         )
+        # Steady bookings of the flaky properties were parked behind them (ordered type).
+        await eventually(
+            lambda: all(str(e.meta.event_id) in attempts for e in steady),
+            message="every steady event, the parked ones after their property's release",
+        )
         lateness = worker.stats()["retry_lateness"]
 
     for event in flaky:

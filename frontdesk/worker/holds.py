@@ -1,0 +1,580 @@
+"""Held keys: an ordered event that waits (retry tier, DLQ, fallback) holds its key.
+
+Ordered event types (``Event.ordered``: the booking lifecycle, availability, ...) promise
+that a later event of a key is never handled before an earlier one, across retries,
+restarts and rebalances. While such an event waits somewhere else, its key is **held**:
+
+* later events of the key read from the main topic are **parked**: produced to
+  ``<main>.parked`` (same key, so the same partition number) in the checkpoint transaction
+  that commits their source offsets, with headers ``fd-hold-id``, ``fd-parked-by`` (the
+  group) and the original coordinates. Every other key keeps flowing.
+* the hold itself is a record of the compacted **held-keys state topic**
+  ``<ns.>frontdesk.held`` (one partition), written by the owner of the main partition in the
+  same transactions::
+
+      key   "hold|<group>|<main topic>|<key>"
+      value {"version": 1, "group": ..., "topic": <main>, "partition": 3, "key": "acme/p1",
+             "hold_id": <uuid>, "event_id": <the holding event>, "event_type": ...,
+             "stage": "retry" | "dlq" | "fallback" | "releasing",
+             "since": <ms>, "parked": <count>, "cursor": <parked offset to resume from>|null,
+             "updated": <ms>}
+
+  and a tombstone once the key is released. A new owner of the partition (rebalance,
+  restart, SIGKILL) reads the topic before it takes the partition, so it holds what its
+  predecessor held.
+* the holding event carries ``fd-holds: <hold id>`` wherever it goes. Whoever handles it
+  successfully (a tier consumer of the same group, possibly another process, or the
+  fallback deployment) writes ``"holder|<hold id>"`` = ``{"event_id", "status":
+  "succeeded", ...}`` in the transaction that commits that success. A dead letter is given
+  up on through the DLQ state topic (`frontdesk.dlq.store`): ``release`` or ``discard`` of
+  the holding event's dead letter (matched by event id and key). A ``redrive`` brings the
+  event back to the main topic with ``fd-redriven-from``; the owner runs it ahead of the
+  parked events (it is the holder, so it is not parked).
+* **release**: the owner reads the key's parked records back (``<main>.parked``, from the
+  hold's cursor, or from shortly before ``since``; only records of this hold) and runs them
+  in order ahead of anything newer of the key (newer main-topic records keep being parked
+  meanwhile, behind them). A parked event that fails becomes the new holder and the rest
+  stay parked. When a read finds nothing new and no park is uncommitted, the key is
+  released: the hold is tombstoned and the key's events flow again.
+
+This module holds the formats, the owner's in-memory table (`HoldTable`), the parked-topic
+scan and `held_keys`, the read-only view for operators and the console.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from frontdesk import headers as hdr
+from frontdesk.dlq.reader import read_ranges, reader_consumer
+from frontdesk.replay.source import PartitionRange
+from frontdesk.topology import Topology
+
+FORMAT_VERSION = 1
+HELD_SUFFIX = "frontdesk.held"
+HOLD_PREFIX = "hold|"
+HOLDER_PREFIX = "holder|"
+SCAN_MARGIN_MS = 5 * 60_000
+"""A hold without a cursor is read back from this long before its ``since``: parked records
+are stamped by the producing host's clock, which may be behind the one that held the key."""
+_TIMEOUT = 30.0
+
+Stage = Literal["retry", "dlq", "fallback", "releasing"]
+
+HELD_CONFIG = {
+    "cleanup.policy": "compact",
+    # A dead-lettered key may stay held for weeks: compaction, not time, bounds the topic.
+    "retention.ms": "-1",
+    # Tombstones of released keys must outlive a new owner's read of the whole topic.
+    "delete.retention.ms": str(86_400_000),
+}
+
+
+def held_topic(namespace: str | None = None) -> str:
+    """``<ns.>frontdesk.held``: the held-keys state topic of a namespace."""
+    return f"{namespace}.{HELD_SUFFIX}" if namespace else HELD_SUFFIX
+
+
+def ensure_held_topic(admin: AdminClient, namespace: str | None, replication_factor: int) -> None:
+    """Create the held-keys state topic if missing ("already exists" is success)."""
+    name = held_topic(namespace)
+    if name in admin.list_topics(timeout=_TIMEOUT).topics:
+        return
+    futures = admin.create_topics(
+        [NewTopic(name, 1, replication_factor, config=HELD_CONFIG)], operation_timeout=_TIMEOUT
+    )
+    for future in futures.values():
+        try:
+            future.result(timeout=_TIMEOUT)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def hold_key(group: str, topic: str, key: str) -> str:
+    return f"{HOLD_PREFIX}{group}|{topic}|{key}"
+
+
+def holder_key(hold_id: str) -> str:
+    return f"{HOLDER_PREFIX}{hold_id}"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def holds_of(record_headers: Iterable[tuple[str, bytes | None]] | None) -> list[str]:
+    """The hold ids a record is the holder of (header ``fd-holds``)."""
+    raw = hdr.get(list(record_headers or []), hdr.HOLDS)
+    return [h for h in raw.split(",") if h] if raw else []
+
+
+def with_hold(record_headers: hdr.Headers, hold_id: str) -> hdr.Headers:
+    """``record_headers`` with ``hold_id`` added to ``fd-holds``."""
+    ids = holds_of(record_headers)
+    if hold_id not in ids:
+        ids.append(hold_id)
+    return hdr.replace(record_headers, {hdr.HOLDS: ",".join(ids)})
+
+
+@dataclass(slots=True, eq=False)
+class Hold:
+    """One held key as its owner knows it; `record` is what the state topic keeps."""
+
+    group: str
+    topic: str
+    """The main topic whose partition owns the hold."""
+    partition: int
+    key: str
+    hold_id: str
+    event_id: str
+    """The holding event: the one the key waits for."""
+    event_type: str
+    stage: Stage
+    since: int
+    parked: int = 0
+    cursor: int | None = None
+    """Offset in ``<topic>.parked`` from which this hold's records are still to be run."""
+    updated: int = 0
+    # -- the owner's bookkeeping, not written -------------------------------------------
+    generation: int = field(default=0)
+    """Bumped whenever a release starts or stops: stale replay jobs recognise themselves."""
+    pending_parks: int = 0
+    """Records parked behind this hold whose transaction has not committed yet."""
+    replaying: int = 0
+    """Parked records handed to the scheduler and not finished."""
+    scanning: bool = False
+    gave_up: bool = False
+    """The holder was released or discarded by an operator rather than handled."""
+    dirty: int = 0
+    """Changes not yet written to the state topic (a counter, so a change made while a
+    checkpoint is in flight is not lost when that checkpoint clears it)."""
+    removed: bool = False
+
+    @property
+    def key_bytes(self) -> bytes:
+        return self.key.encode()
+
+    @property
+    def state_key(self) -> str:
+        return hold_key(self.group, self.topic, self.key)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "version": FORMAT_VERSION,
+            "group": self.group,
+            "topic": self.topic,
+            "partition": self.partition,
+            "key": self.key,
+            "hold_id": self.hold_id,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "stage": self.stage,
+            "since": self.since,
+            "parked": self.parked,
+            "cursor": self.cursor,
+            "updated": self.updated,
+        }
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.record(), sort_keys=True).encode()
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Hold:
+        return cls(
+            group=str(data["group"]),
+            topic=str(data["topic"]),
+            partition=int(data["partition"]),
+            key=str(data["key"]),
+            hold_id=str(data["hold_id"]),
+            event_id=str(data["event_id"]),
+            event_type=str(data.get("event_type") or ""),
+            stage=data.get("stage") or "retry",
+            since=int(data.get("since") or 0),
+            parked=int(data.get("parked") or 0),
+            cursor=data.get("cursor"),
+            updated=int(data.get("updated") or 0),
+        )
+
+    def scan_start(self) -> tuple[int | None, int]:
+        """(parked offset to read from, or None; else the timestamp to look it up by)."""
+        return self.cursor, max(0, self.since - SCAN_MARGIN_MS)
+
+
+@dataclass(frozen=True, slots=True)
+class HolderStatus:
+    """What became of a holding event, written by whoever handled it."""
+
+    hold_id: str
+    event_id: str
+    status: str
+    """``succeeded`` releases the key; ``retrying``, ``dead_lettered``, ``diverted`` inform."""
+    at: int
+    by: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "version": FORMAT_VERSION,
+                "hold_id": self.hold_id,
+                "event_id": self.event_id,
+                "status": self.status,
+                "at": self.at,
+                "by": self.by,
+            },
+            sort_keys=True,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> HolderStatus:
+        data = json.loads(raw)
+        return cls(
+            str(data["hold_id"]),
+            str(data["event_id"]),
+            str(data["status"]),
+            int(data.get("at") or 0),
+            str(data.get("by") or ""),
+        )
+
+
+def new_hold_id() -> str:
+    return uuid.uuid4().hex
+
+
+class HoldTable:
+    """The holds of the main partitions one worker owns, and the state topic as it reads it.
+
+    Fed from the state topics by the follower (`apply_state`, `apply_dlq_state`), so that a
+    partition's holds can be restored when it is assigned, and so that the success of a
+    holding event handled elsewhere, or an operator's release, reaches the owner.
+    """
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.owned: dict[tuple[str, int], dict[str, Hold]] = {}
+        """(main topic, partition) -> key -> hold, for the partitions this worker owns."""
+        self.by_id: dict[str, Hold] = {}
+        self.stored: dict[str, dict[str, Any]] = {}
+        """hold state key -> record: every hold of this group on the state topic."""
+        self.statuses: dict[str, HolderStatus] = {}
+        self.gave_up: dict[tuple[str, str], str] = {}
+        """(key, event id) -> ``release``/``discard``, from the DLQ state topic."""
+        self.removed: list[Hold] = []
+        """Released holds whose tombstone is not committed yet."""
+
+    # -- the owner's table -----------------------------------------------------------------
+
+    def get(self, topic: str, partition: int, key: bytes) -> Hold | None:
+        holds = self.owned.get((topic, partition))
+        if not holds:
+            return None
+        return holds.get(key.decode("utf-8", "replace"))
+
+    def create(
+        self,
+        topic: str,
+        partition: int,
+        key: bytes,
+        *,
+        event_id: str,
+        event_type: str,
+        stage: Stage,
+    ) -> Hold:
+        now = now_ms()
+        hold = Hold(
+            group=self.group,
+            topic=topic,
+            partition=partition,
+            key=key.decode("utf-8", "replace"),
+            hold_id=new_hold_id(),
+            event_id=event_id,
+            event_type=event_type,
+            stage=stage,
+            since=now,
+            updated=now,
+            dirty=1,
+        )
+        self.owned.setdefault((topic, partition), {})[hold.key] = hold
+        self.by_id[hold.hold_id] = hold
+        return hold
+
+    def touch(self, hold: Hold) -> None:
+        hold.updated = now_ms()
+        hold.dirty += 1
+
+    def remove(self, hold: Hold) -> None:
+        """The key is released: forget it (the tombstone is written by the next checkpoint)."""
+        hold.removed = True
+        hold.generation += 1
+        self.touch(hold)
+        holds = self.owned.get((hold.topic, hold.partition))
+        if holds is not None and holds.get(hold.key) is hold:
+            del holds[hold.key]
+        self.by_id.pop(hold.hold_id, None)
+        self.removed.append(hold)
+
+    def restore(self, topic: str, partition: int) -> list[Hold]:
+        """Take over the holds the state topic has for a newly assigned partition."""
+        restored = []
+        holds = self.owned.setdefault((topic, partition), {})
+        for record in self.stored.values():
+            if record.get("topic") != topic or record.get("partition") != partition:
+                continue
+            hold = Hold.from_record(record)
+            if hold.stage == "releasing":
+                hold.stage = "retry"  # the release is restarted by the new owner
+            holds[hold.key] = hold
+            self.by_id[hold.hold_id] = hold
+            restored.append(hold)
+        return restored
+
+    def drop(self, topic: str, partition: int) -> list[Hold]:
+        """The partition went away: its holds are the next owner's business."""
+        holds = list(self.owned.pop((topic, partition), {}).values())
+        for hold in holds:
+            hold.generation += 1
+            self.by_id.pop(hold.hold_id, None)
+        return holds
+
+    def dirty(self) -> list[Hold]:
+        out = [h for holds in self.owned.values() for h in holds.values() if h.dirty]
+        out += [h for h in self.removed if h.dirty]
+        return out
+
+    def written(self, snapshots: list[tuple[Hold, int]]) -> None:
+        """These snapshots (hold, its ``dirty`` count when taken) were committed."""
+        for hold, dirty in snapshots:
+            hold.dirty = max(0, hold.dirty - dirty)
+        self.removed = [h for h in self.removed if h.dirty]
+
+    def owned_count(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for (topic, _), holds in self.owned.items():
+            if holds:
+                counts[topic] = counts.get(topic, 0) + len(holds)
+        return counts
+
+    def resolved(self, hold: Hold) -> bool:
+        """Whether the holder is done with: handled successfully elsewhere, or given up."""
+        status = self.statuses.get(hold.hold_id)
+        if status is not None and status.event_id == hold.event_id and status.status == "succeeded":
+            return True
+        action = self.gave_up.get((hold.key, hold.event_id))
+        if action is not None:
+            hold.gave_up = True
+            return True
+        return False
+
+    # -- the state topics as read by the follower -------------------------------------------
+
+    def apply_state(self, key: str, value: bytes | None) -> Hold | None:
+        """A record of the held-keys topic; returns an owned hold it may resolve."""
+        if key.startswith(HOLD_PREFIX):
+            group = key[len(HOLD_PREFIX) :].split("|", 1)[0]
+            if group != self.group:
+                return None
+            if value is None:
+                self.stored.pop(key, None)
+            else:
+                with contextlib.suppress(ValueError):
+                    self.stored[key] = json.loads(value)
+            return None
+        if key.startswith(HOLDER_PREFIX):
+            hold_id = key[len(HOLDER_PREFIX) :]
+            if value is None:
+                self.statuses.pop(hold_id, None)
+                return None
+            try:
+                status = HolderStatus.from_json(value)
+            except (ValueError, KeyError):
+                return None
+            self.statuses[hold_id] = status
+            return self.by_id.get(hold_id)
+        return None
+
+    def apply_dlq_state(self, value: bytes | None) -> list[Hold]:
+        """A record of the DLQ state topic; returns owned holds a release/discard resolves.
+
+        Matched by the dead letter's event id and key: an event id names one event wherever
+        it was dead-lettered (main topic, tier, or after a diversion to the fallback queue).
+        """
+        if value is None:
+            return []  # a re-opened dead letter: nothing to release
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return []
+        action, key, event_id = data.get("action"), data.get("key"), data.get("event_id")
+        if action not in ("release", "discard") or not key or not event_id:
+            return []
+        self.gave_up[(key, event_id)] = action
+        return [h for h in self.by_id.values() if h.key == key and h.event_id == event_id]
+
+
+def scan_parked(
+    config: dict[str, Any],
+    parked: str,
+    partition: int,
+    *,
+    key: bytes,
+    hold_id: str,
+    group: str,
+    cursor: int | None,
+    since_ms: int,
+) -> list[Message]:
+    """The records parked behind ``hold_id`` in one parked partition, oldest first.
+
+    Reads from ``cursor`` (or the first offset at ``since_ms``) to the partition's end as it
+    is now, committed records only. Blocking: the runner calls it from a thread.
+    """
+    consumer = reader_consumer(config)
+    try:
+        tp = TopicPartition(parked, partition)
+        low, high = consumer.get_watermark_offsets(tp, timeout=_TIMEOUT, cached=False)
+        if cursor is None:
+            found = consumer.offsets_for_times(
+                [TopicPartition(parked, partition, since_ms)], timeout=_TIMEOUT
+            )
+            start = found[0].offset if found and found[0].offset >= 0 else high
+        else:
+            start = cursor
+        start = max(start, low)
+        if start >= high:
+            return []
+        out = []
+        for msg in read_ranges(consumer, [PartitionRange(parked, partition, start, high)]):
+            record_headers = cast(list[tuple[str, bytes | None]], msg.headers() or [])
+            if (
+                msg.key() == key
+                and hdr.get(record_headers, hdr.HOLD_ID) == hold_id
+                and hdr.get(record_headers, hdr.PARKED_BY) == group
+            ):
+                out.append(msg)
+        return out
+    finally:
+        consumer.close()
+
+
+@dataclass(frozen=True, slots=True)
+class HeldKey:
+    """A held key as `held_keys` reports it."""
+
+    group: str
+    topic: str
+    partition: int
+    key: str
+    tenant: str
+    hold_id: str
+    event_id: str
+    event_type: str
+    stage: str
+    since: datetime
+    parked: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "topic": self.topic,
+            "partition": self.partition,
+            "key": self.key,
+            "tenant": self.tenant,
+            "hold_id": self.hold_id,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "stage": self.stage,
+            "since": self.since.isoformat(timespec="milliseconds"),
+            "parked": self.parked,
+        }
+
+
+def held_keys(
+    config: dict[str, Any],
+    topology: Topology | str | None,
+    *,
+    tenant: str | None = None,
+    group: str | None = None,
+) -> list[HeldKey]:
+    """Every key held now (by any worker group of the namespace), oldest hold first.
+
+    Reads the held-keys state topic to its end; an empty list before the first hold.
+    ``topology`` (or a namespace string) says which namespace; ``tenant`` and ``group``
+    narrow the answer (a tenant user must only see its own keys).
+    """
+    namespace = topology.namespace if isinstance(topology, Topology) else topology
+    topic = held_topic(namespace)
+    consumer = reader_consumer(config)
+    records: dict[str, dict[str, Any]] = {}
+    try:
+        meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return []
+        ranges = []
+        for p in sorted(meta.partitions):
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
+            )
+            ranges.append(PartitionRange(topic, p, low, high))
+        for msg in read_ranges(consumer, ranges):
+            raw_key = (msg.key() or b"").decode("utf-8", "replace")
+            if not raw_key.startswith(HOLD_PREFIX):
+                continue
+            value = msg.value()
+            if value is None:
+                records.pop(raw_key, None)
+                continue
+            try:
+                records[raw_key] = json.loads(value)
+            except ValueError:
+                continue
+    finally:
+        consumer.close()
+    out = []
+    for data in records.values():
+        try:
+            hold = Hold.from_record(data)
+        except (KeyError, TypeError, ValueError):
+            continue
+        owner = hold.key.split("/", 1)[0]
+        if (tenant is not None and owner != tenant) or (group is not None and hold.group != group):
+            continue
+        out.append(
+            HeldKey(
+                group=hold.group,
+                topic=hold.topic,
+                partition=hold.partition,
+                key=hold.key,
+                tenant=owner,
+                hold_id=hold.hold_id,
+                event_id=hold.event_id,
+                event_type=hold.event_type,
+                stage=hold.stage,
+                since=datetime.fromtimestamp(hold.since / 1000, UTC),
+                parked=hold.parked,
+            )
+        )
+    return sorted(out, key=lambda h: (h.since, h.key))
+
+
+__all__ = [
+    "HeldKey",
+    "Hold",
+    "HoldTable",
+    "HolderStatus",
+    "ensure_held_topic",
+    "held_keys",
+    "held_topic",
+    "holds_of",
+    "scan_parked",
+    "with_hold",
+]

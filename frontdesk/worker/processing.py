@@ -1,0 +1,403 @@
+"""Running one record: decode, check, route, hold or park, call the handler, decide.
+
+Mixed into `frontdesk.worker.runner.Worker`; everything that turns one record into an
+`Outcome` (forwards to write at the next checkpoint) lives here, and every outcome is
+decided in one place per kind: `classify` for retry vs DLQ, the circuit breakers for
+diversion to the fallback queue, `frontdesk.worker.holding` for held keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from frontdesk import headers, naming, telemetry
+from frontdesk.codec import Codec
+from frontdesk.errors import DecodeError
+from frontdesk.events import Event
+from frontdesk.idempotency import IdempotencyStore, SQLiteStore
+from frontdesk.queues import QueueType
+from frontdesk.settings import Settings
+from frontdesk.topology import Topology
+from frontdesk.worker.app import App, Route
+from frontdesk.worker.breaker import Breakers, dependency_of, retry_after_of
+from frontdesk.worker.config import WorkerConfig
+from frontdesk.worker.context import Context
+from frontdesk.worker.handoff import (
+    Forward,
+    Source,
+    diverted_headers,
+    dlq_headers,
+    retry_headers,
+)
+from frontdesk.worker.holding import HoldingMixin
+from frontdesk.worker.policy import classify
+from frontdesk.worker.records import OK, SKIPPED, Job, Outcome, record_headers
+from frontdesk.worker.tiers import LatenessStats, now_ms
+
+log = logging.getLogger("frontdesk.worker")
+
+_TRACE_HEADERS = (headers.TRACEPARENT, headers.TRACESTATE)
+
+
+class ProcessingMixin(HoldingMixin):
+    """Turns a record into an outcome. State lives on the `Worker`."""
+
+    app: App
+    topology: Topology
+    config: WorkerConfig
+    routes: dict[type[Event], Route]
+    group_id: str
+    worker_id: str
+    lateness: LatenessStats
+    counts: dict[str, int]
+    _codec: Codec
+    _tracer: trace.Tracer
+    _tracing: bool
+    _metering: bool
+    _metrics: telemetry.WorkerInstruments
+    _queue_attr: str
+    _store: IdempotencyStore | None
+    _sync_exec: ThreadPoolExecutor | None
+    _breakers: Breakers
+    _learned: dict[type[Event], set[str]]
+    _topics_seen: set[str]
+    _divert_warned: set[str]
+
+    def _process(self, job: Job) -> Coroutine[Any, Any, Outcome]:
+        rh = record_headers(job.msg)
+        attempt = int(headers.get(rh, headers.ATTEMPT) or 0) + 1
+        if not self._tracing:
+            # No SDK tracer provider: skip span work on the hot path. The producer's
+            # traceparent stays in the headers, so retries still carry the trace.
+            return self._process_in(job, trace.INVALID_SPAN, attempt, rh)
+        return self._process_traced(job, attempt, rh)
+
+    async def _process_traced(self, job: Job, attempt: int, rh: list[tuple[str, bytes]]) -> Outcome:
+        carrier = {k: v.decode() for k, v in rh if k in _TRACE_HEADERS and v}
+        parent = propagate.extract(carrier) if carrier else None
+        with self._tracer.start_as_current_span(
+            f"{self._queue_attr} process",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation": "process",
+                "messaging.destination.name": job.part.topic,
+                "messaging.kafka.destination.partition": job.part.partition,
+                "messaging.kafka.message.offset": job.offset,
+                "frontdesk.attempt": attempt,
+            },
+        ) as span:
+            return await self._process_in(job, span, attempt, rh)
+
+    async def _process_in(
+        self, job: Job, span: trace.Span, attempt: int, rh: list[tuple[str, bytes]]
+    ) -> Outcome:
+        """Decode, check, route, hold and run one record (inside its span, if tracing)."""
+        msg = job.msg
+        if job.due_ms is not None:
+            late = now_ms() - job.due_ms
+            self.lateness.add(late)
+            self._metrics.lateness.record(late, {"queue": self._queue_attr})
+        try:
+            event = self._codec.decode(msg.value() or b"")
+        except DecodeError as exc:
+            return self._dead(job, span, attempt=attempt, reason=exc.reason, error=exc, tenant=None)
+        meta = event.meta
+        if self._tracing:
+            span.set_attribute("frontdesk.event_id", str(meta.event_id))
+            span.set_attribute("frontdesk.tenant", meta.tenant_id)
+        header_tenant = headers.get(rh, headers.TENANT)
+        topic_tenant = job.part.info.tenant_id if job.part.info is not None else None
+        if (header_tenant is not None and header_tenant != meta.tenant_id) or (
+            topic_tenant is not None and topic_tenant != meta.tenant_id
+        ):
+            mismatch = ValueError(
+                f"payload tenant {meta.tenant_id!r} does not match header tenant "
+                f"{header_tenant!r} / topic tenant {topic_tenant!r}"
+            )
+            return self._dead(
+                job, span, attempt=attempt, reason="tenant_mismatch", error=mismatch,
+                tenant=meta.tenant_id,
+            )  # fmt: skip
+        route = self.routes.get(type(event))
+        if route is None:
+            missing = LookupError(f"app {self.app.name!r} has no handler for {event.event_type}")
+            return self._dead(
+                job, span, attempt=attempt, reason="no_handler", error=missing,
+                tenant=meta.tenant_id,
+            )  # fmt: skip
+        held = self._holds is not None and route.ordered and job.key is not None
+        hold = None
+        if held:
+            if job.replay is not None:
+                if not self._replay_applies(job):
+                    return SKIPPED
+                hold = job.replay
+            elif job.part.is_main:
+                hold = self._hold_of(job)
+                if hold is not None and not self._is_redriven_holder(rh, event, hold):
+                    return self._park(job, hold, rh)
+        outcome = await self._handle(
+            job, span=span, route=route, event=event, attempt=attempt, rh=rh
+        )
+        if held:
+            outcome = self._after_ordered(job, hold, event, outcome)
+        return self._with_holder_status(rh, str(meta.event_id), outcome)
+
+    async def _handle(
+        self,
+        job: Job,
+        *,
+        span: trace.Span,
+        route: Route,
+        event: Event,
+        attempt: int,
+        rh: list[tuple[str, bytes]],
+    ) -> Outcome:
+        msg = job.msg
+        meta = event.meta
+        deps = self._dependencies(route)
+        if deps:
+            clock = time.monotonic()
+            for dep in deps:
+                if self._breakers.get(dep).is_open(clock):
+                    diverted = self._divert(job, event, rh, dep, f"circuit breaker of {dep} open")
+                    if diverted is not None:
+                        return diverted
+            for dep in deps:
+                self._breakers.get(dep).allow(clock)  # claims a probe when half-open
+        key = job.key
+        ctx = Context(
+            event_id=str(meta.event_id),
+            attempt=attempt,
+            tenant_id=meta.tenant_id,
+            property_id=meta.property_id,
+            event_type=event.event_type,
+            topic=job.part.topic,
+            partition=job.part.partition,
+            offset=job.offset,
+            key=key.decode("utf-8", "replace") if key is not None else None,
+            timestamp_ms=msg.timestamp()[1],
+            headers=rh,
+            app=self.group_id,
+            worker_id=self.worker_id,
+            due_at_ms=job.due_ms,
+            _store=self._idempotency_store,
+        )
+        attrs = {
+            "queue": self._queue_attr,
+            "tenant": meta.tenant_id,
+            "event_type": event.event_type,
+        }
+        policy = route.policy
+        started = time.perf_counter()
+        try:
+            if route.is_async:
+                call = route.fn(event, ctx)
+            else:
+                loop = asyncio.get_running_loop()
+                if self._sync_exec is None:
+                    self._sync_exec = ThreadPoolExecutor(
+                        self.config.concurrency, thread_name_prefix="fd-handler"
+                    )
+                run = contextvars.copy_context().run
+                call = loop.run_in_executor(self._sync_exec, run, route.fn, event, ctx)
+            if policy.timeout is not None:
+                await asyncio.wait_for(call, policy.timeout)
+            else:
+                await call
+        except asyncio.CancelledError:
+            for dep in deps:
+                self._breakers.get(dep).cancel()
+            raise
+        except Exception as exc:
+            self._metrics.duration.record(time.perf_counter() - started, attrs)
+            self.counts["failed_attempts"] += 1
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            retryable = classify(exc, policy)
+            tripped = self._count_failure(route, deps, exc, retryable)
+            if tripped is not None and retryable:
+                diverted = self._divert(job, event, rh, tripped, f"{type(exc).__name__}: {exc}")
+                if diverted is not None:
+                    self._metrics.failed.add(1, {**attrs, "outcome": "divert"})
+                    return diverted
+            retry_after = retry_after_of(exc)
+            retry_after_ms = int(retry_after * 1000) if retry_after else None
+            tier = policy.tier_after(attempt, retry_after_ms) if retryable else None
+            if tier is None:
+                reason = "retries_exhausted" if retryable else "non_retryable"
+                self._metrics.failed.add(1, {**attrs, "outcome": "dlq"})
+                return self._dead(
+                    job, span, attempt=attempt, reason=reason, error=exc, tenant=meta.tenant_id
+                )
+            self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
+            now = now_ms()
+            trace_carrier: dict[str, str] = {}
+            if self._tracing:
+                propagate.inject(trace_carrier)
+            due = policy.due_at_ms(tier, now)
+            if retry_after_ms:
+                due = max(due, now + retry_after_ms)
+            fwd_headers = retry_headers(
+                rh,
+                source=self._source(job),
+                attempts=attempt,
+                error=exc,
+                now_ms=now,
+                due_ms=due,
+                trace=trace_carrier,
+            )
+            main = self._main_of(job)
+            forward = Forward(
+                naming.retry_topic(main, tier), msg.key(), msg.value(), fwd_headers, "retry", tier
+            )
+            return Outcome([forward])
+        for dep in deps:
+            self._breakers.get(dep).record(False, time.monotonic())
+        if self._metering:
+            self._metrics.duration.record(time.perf_counter() - started, attrs)
+            self._metrics.handled.add(1, attrs)
+        self.counts["handled"] += 1
+        return OK
+
+    # -- circuit breakers ----------------------------------------------------------------
+
+    def _dependencies(self, route: Route) -> tuple[str, ...]:
+        learned = self._learned.get(route.event_type)
+        if route.dependency is None and not learned:
+            return ()
+        deps = set(learned or ())
+        if route.dependency is not None:
+            deps.add(route.dependency)
+        return tuple(sorted(deps))
+
+    def _count_failure(
+        self, route: Route, deps: tuple[str, ...], exc: BaseException, retryable: bool
+    ) -> str | None:
+        """Feed the breakers one failed call; the dependency whose breaker is open now, if
+        the failure is one of that dependency's."""
+        named = dependency_of(exc)
+        clock = time.monotonic()
+        if named is not None and named not in deps:
+            self._learned.setdefault(route.event_type, set()).add(named)
+            log.info("handler %s depends on %s (learned from %s)", route.name, named, exc)
+            deps = (*deps, named)
+        tripped = None
+        for dep in deps:
+            breaker = self._breakers.get(dep)
+            if retryable and (named == dep or (named is None and dep == route.dependency)):
+                if breaker.record(True, clock):
+                    log.warning("circuit breaker OPEN: %s", breaker.describe(clock))
+                if breaker.is_open(clock):
+                    tripped = dep
+            elif named is not None and named == dep:
+                breaker.record(False, clock)  # it answered (e.g. a 4xx): it is up
+            else:
+                breaker.cancel()  # says nothing about this dependency
+        return tripped
+
+    def _divert(
+        self, job: Job, event: Event, rh: list[tuple[str, bytes]], dependency: str, reason: str
+    ) -> Outcome | None:
+        """Send the record to its tenant's fallback topic; ``None`` when it cannot be."""
+        if self.app.queue is QueueType.FALLBACK:
+            return None  # the fallback queue retries through its own tiers
+        target = self.topology.main_topic_for(QueueType.FALLBACK, event.meta.tenant_id)
+        if target not in self._topics_seen:
+            if target not in self._divert_warned:
+                self._divert_warned.add(target)
+                log.warning("cannot divert to %s: the topic does not exist", target)
+            return None
+        now = now_ms()
+        fwd_headers = diverted_headers(
+            rh,
+            source=self._source(job),
+            main=self._main_of(job),
+            dependency=dependency,
+            reason=reason,
+            now_ms=now,
+        )
+        self.counts["diverted"] += 1
+        forward = Forward(target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency)
+        return Outcome([forward])
+
+    # -- dead letters --------------------------------------------------------------------
+
+    def _main_of(self, job: Job) -> str:
+        return job.replay.topic if job.replay is not None else job.part.main
+
+    def _source(self, job: Job) -> Source:
+        ts_type, ts = job.msg.timestamp()
+        return Source(job.part.topic, job.part.partition, job.offset, ts if ts_type else None)
+
+    def _dead(
+        self,
+        job: Job,
+        span: trace.Span,
+        *,
+        attempt: int,
+        reason: str,
+        error: BaseException,
+        tenant: str | None,
+    ) -> Outcome:
+        span.set_attribute("frontdesk.dlq_reason", reason)
+        rh = record_headers(job.msg)
+        if reason not in ("retries_exhausted", "non_retryable"):
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, reason))
+            self._metrics.failed.add(
+                1,
+                {
+                    "queue": self._queue_attr,
+                    "tenant": tenant or headers.get(rh, headers.TENANT) or "unknown",
+                    "event_type": headers.get(rh, headers.EVENT_TYPE) or "unknown",
+                    "outcome": "dlq",
+                },
+            )
+        context = span.get_span_context()
+        trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        fwd_headers = dlq_headers(
+            rh,
+            source=self._source(job),
+            attempts=attempt,
+            reason=reason,
+            error=error,
+            now_ms=now_ms(),
+            worker_id=self.worker_id,
+            trace_id=trace_id,
+        )
+        forward = Forward(
+            naming.dlq_topic(self._main_of(job)),
+            job.msg.key(),
+            job.msg.value(),
+            fwd_headers,
+            "dlq",
+            reason,
+        )
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s (%s: %s)",
+            job.part.topic,
+            job.part.partition,
+            job.offset,
+            reason,
+            type(error).__name__,
+            str(error)[:200],
+        )
+        return Outcome([forward], dead=True)
+
+    def _idempotency_store(self) -> IdempotencyStore:
+        if self._store is None:
+            path = Settings().home / "idempotency" / f"{self.group_id}.sqlite3"
+            self._store = SQLiteStore(path)
+        return self._store
