@@ -15,14 +15,18 @@ from frontdesk.worker.errors import (
     RetryableError,
     WorkerFencedError,
 )
+from frontdesk.worker.breaker import BreakerPolicy
+from frontdesk.worker.holds import HeldKey, held_keys, held_topic
 from frontdesk.worker.policy import DlqBudget, RetryPolicy
 from frontdesk.worker.runner import MissingTopicsError, Worker, run_worker
 
 __all__ = [
     "App",
+    "BreakerPolicy",
     "Context",
     "DlqBudget",
     "Handler",
+    "HeldKey",
     "MissingTopicsError",
     "NonRetryableError",
     "PolicyError",
@@ -32,5 +36,7 @@ __all__ = [
     "Worker",
     "WorkerConfig",
     "WorkerFencedError",
+    "held_keys",
+    "held_topic",
     "run_worker",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -81,6 +82,11 @@ class StateFollower:
         )
         try:
             meta = consumer.list_topics(timeout=30).topics
+            deadline = time.monotonic() + 30
+            # Topics created a moment ago (on first use) may not be in the metadata yet.
+            while any(t not in meta for t in self._topics) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                meta = consumer.list_topics(timeout=30).topics
             tps = [
                 TopicPartition(topic, p, -2)  # OFFSET_BEGINNING
                 for topic in self._topics
