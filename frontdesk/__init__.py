@@ -2,6 +2,7 @@
 
 from frontdesk.worker import (
     App,
+    BreakerPolicy,
     Context,
     DlqBudget,
     NonRetryableError,
@@ -12,6 +13,7 @@ from frontdesk.worker import (
 
 __all__ = [
     "App",
+    "BreakerPolicy",
     "Context",
     "DlqBudget",
     "NonRetryableError",

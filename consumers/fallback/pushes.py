@@ -14,7 +14,7 @@ import logging
 from consumers.common.errors import DependencyError
 from consumers.common.run import in_thread
 from consumers.sync.service import ChannelSync, Pushed
-from frontdesk.events import AvailabilityChanged, RateChanged
+from frontdesk.events import AvailabilityChanged, RateChanged, RoomTypeCapacityChanged
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,9 @@ class DeferredPushes:
     def __init__(self, sync: ChannelSync) -> None:
         self.sync = sync
 
-    async def record(self, event: AvailabilityChanged | RateChanged) -> None:
+    async def record(
+        self, event: AvailabilityChanged | RateChanged | RoomTypeCapacityChanged
+    ) -> None:
         """Keep the change pending; no call to the OTA."""
         await in_thread(self.sync.record, event)
 

@@ -34,7 +34,7 @@ ATTEMPTS = 4
 app = frontdesk.App(f"sync-{CHANNEL.value}", queue="sync")
 
 
-@app.handler(AvailabilityChanged, max_attempts=ATTEMPTS)
+@app.handler(AvailabilityChanged, max_attempts=ATTEMPTS, dependency=DEPENDENCY)
 async def availability_changed(event: AvailabilityChanged, ctx: frontdesk.Context) -> None:
     try:
         await channel_sync().availability_changed(event)
@@ -44,7 +44,7 @@ async def availability_changed(event: AvailabilityChanged, ctx: frontdesk.Contex
         ctx.log.warning("%s down; %s stays pending for the drain", DEPENDENCY, ctx.event_id)
 
 
-@app.handler(RateChanged, max_attempts=ATTEMPTS)
+@app.handler(RateChanged, max_attempts=ATTEMPTS, dependency=DEPENDENCY)
 async def rate_changed(event: RateChanged, ctx: frontdesk.Context) -> None:
     try:
         await channel_sync().rate_changed(event)
@@ -54,7 +54,7 @@ async def rate_changed(event: RateChanged, ctx: frontdesk.Context) -> None:
         ctx.log.warning("%s down; %s stays pending for the drain", DEPENDENCY, ctx.event_id)
 
 
-@app.handler(RoomTypeCapacityChanged, max_attempts=ATTEMPTS)
+@app.handler(RoomTypeCapacityChanged, max_attempts=ATTEMPTS, dependency=DEPENDENCY)
 async def capacity_changed(event: RoomTypeCapacityChanged, ctx: frontdesk.Context) -> None:
     try:
         await channel_sync().capacity_changed(event)
@@ -64,11 +64,11 @@ async def capacity_changed(event: RoomTypeCapacityChanged, ctx: frontdesk.Contex
         ctx.log.warning("%s down; %s stays pending for the drain", DEPENDENCY, ctx.event_id)
 
 
-@app.handler(ChannelSyncRequested)
+@app.handler(ChannelSyncRequested, dependency=DEPENDENCY)
 async def sync_requested(event: ChannelSyncRequested, ctx: frontdesk.Context) -> None:
     await channel_sync().sync_requested(event)
 
 
-@app.handler(ChannelBookingAcknowledged)
+@app.handler(ChannelBookingAcknowledged, dependency=DEPENDENCY)
 async def booking_acknowledged(event: ChannelBookingAcknowledged, ctx: frontdesk.Context) -> None:
     await channel_sync().booking_acknowledged(event)

@@ -7,6 +7,7 @@ design is described in ``docs/worker.md`` and in the docstring of
 """
 
 from frontdesk.worker.app import App, Handler, Route
+from frontdesk.worker.breaker import BreakerPolicy
 from frontdesk.worker.config import WorkerConfig
 from frontdesk.worker.context import Context
 from frontdesk.worker.errors import (
@@ -15,7 +16,6 @@ from frontdesk.worker.errors import (
     RetryableError,
     WorkerFencedError,
 )
-from frontdesk.worker.breaker import BreakerPolicy
 from frontdesk.worker.holds import HeldKey, held_keys, held_topic
 from frontdesk.worker.policy import DlqBudget, RetryPolicy
 from frontdesk.worker.runner import MissingTopicsError, Worker, run_worker

@@ -49,6 +49,7 @@ class Handler:
     is_async: bool
     retry: RetryPolicy
     dependency: str | None = None
+    ordered: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +63,15 @@ class Route:
     name: str
     dependency: str | None = None
     """The external system the handler needs: its circuit breaker diverts to fallback."""
+    hold_keys: bool | None = None
+    """Whether a failed event holds its key; ``None``: as the event type says."""
 
     @property
     def ordered(self) -> bool:
-        """Whether a later event of a key must wait for this one (``Event.ordered``)."""
+        """Whether a later event of a key must wait for this one (``Event.ordered``, unless
+        the handler said otherwise)."""
+        if self.hold_keys is not None:
+            return self.hold_keys
         return bool(self.event_type.ordered)
 
 
@@ -117,6 +123,7 @@ class App:
         non_retryable: tuple[type[BaseException], ...] | None = None,
         timeout: float | None = None,
         dependency: str | None = None,
+        ordered: bool | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function (async, or sync: run in a thread) for one type.
 
@@ -125,7 +132,10 @@ class App:
         names the external system the handler needs: while its circuit breaker is open the
         events are diverted to the fallback queue instead of being tried. Errors carrying a
         ``dependency`` attribute (such as the consumers' ``DependencyError``) feed the
-        breaker they name even without the declaration.
+        breaker they name even without the declaration. ``ordered=False`` lets a handler
+        of an ordered event type do without held keys, when its work does not depend on
+        the order (e.g. it keeps the latest value by ``occurred_at``); the default follows
+        ``Event.ordered``.
         """
         if not (isinstance(event_type, type) and issubclass(event_type, Event)):
             raise PolicyError(f"{event_type!r} is not an event model")
@@ -153,7 +163,7 @@ class App:
 
         def register(fn: F) -> F:
             self.handlers[event_type] = Handler(
-                event_type, fn, inspect.iscoroutinefunction(fn), retry, dependency
+                event_type, fn, inspect.iscoroutinefunction(fn), retry, dependency, ordered
             )
             return fn
 
@@ -179,7 +189,9 @@ class App:
             except PolicyError as exc:
                 raise PolicyError(f"handler for {event_type.__name__}: {exc}") from exc
             name = getattr(h.fn, "__qualname__", repr(h.fn))
-            routes[event_type] = Route(event_type, h.fn, h.is_async, policy, name, h.dependency)
+            routes[event_type] = Route(
+                event_type, h.fn, h.is_async, policy, name, h.dependency, h.ordered
+            )
         return routes
 
     def group_id(self, namespace: str | None, tenant: str | None = None) -> str:

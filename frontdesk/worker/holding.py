@@ -132,7 +132,7 @@ class HoldingMixin:
                 hold.stage = stage
                 hold.gave_up = False
                 hold.generation += 1
-                outcome = _add_hold_header(outcome, hold.hold_id)
+                outcome = add_hold_header(outcome, hold.hold_id)
                 log.info("key %s held again by %s (%s)", hold.key, event_id, stage)
             self._holds.touch(hold)
             return outcome
@@ -144,7 +144,7 @@ class HoldingMixin:
             else:
                 hold.stage = stage
                 self._holds.touch(hold)
-                outcome = _add_hold_header(outcome, hold.hold_id)
+                outcome = add_hold_header(outcome, hold.hold_id)
             return outcome
         if stage is not None:
             hold = self._holds.create(
@@ -157,7 +157,7 @@ class HoldingMixin:
             )
             self.counts["held"] += 1
             log.info("key %s held: %s went to %s", hold.key, event_id, stage)
-            outcome = _add_hold_header(outcome, hold.hold_id)
+            outcome = add_hold_header(outcome, hold.hold_id)
         return outcome
 
     def _with_holder_status(
@@ -380,7 +380,7 @@ def _holder_status(outcome: Outcome) -> str | None:
     return "succeeded"
 
 
-def _add_hold_header(outcome: Outcome, hold_id: str) -> Outcome:
+def add_hold_header(outcome: Outcome, hold_id: str) -> Outcome:
     """The outcome with ``fd-holds`` naming ``hold_id`` on its retry/DLQ/divert forward."""
     outcome.forwards = [
         replace(fw, headers=with_hold(fw.headers, hold_id))

@@ -38,7 +38,8 @@ from frontdesk.worker.handoff import (
     dlq_headers,
     retry_headers,
 )
-from frontdesk.worker.holding import HoldingMixin
+from frontdesk.worker.holding import HoldingMixin, add_hold_header
+from frontdesk.worker.holds import Hold
 from frontdesk.worker.policy import classify
 from frontdesk.worker.records import OK, SKIPPED, Job, Outcome, record_headers
 from frontdesk.worker.tiers import LatenessStats, now_ms
@@ -146,7 +147,8 @@ class ProcessingMixin(HoldingMixin):
             elif job.part.is_main:
                 hold = self._hold_of(job)
                 if hold is not None and not self._is_redriven_holder(rh, event, hold):
-                    return self._park(job, hold, rh)
+                    follow = self._follow_diverted(job, hold, route, event, rh)
+                    return follow if follow is not None else self._park(job, hold, rh)
         outcome = await self._handle(
             job, span=span, route=route, event=event, attempt=attempt, rh=rh
         )
@@ -272,6 +274,26 @@ class ProcessingMixin(HoldingMixin):
         return OK
 
     # -- circuit breakers ----------------------------------------------------------------
+
+    def _follow_diverted(
+        self, job: Job, hold: Hold, route: Route, event: Event, rh: list[tuple[str, bytes]]
+    ) -> Outcome | None:
+        """While a key's holder waits in the fallback queue and the breaker is still open,
+        the key's next events follow it there (in order, on the key's fallback partition)
+        instead of being parked; the last one diverted becomes the holder."""
+        if hold.stage != "fallback" or self._holds is None:
+            return None
+        clock = time.monotonic()
+        for dep in self._dependencies(route):
+            if self._breakers.get(dep).is_open(clock):
+                diverted = self._divert(job, event, rh, dep, f"circuit breaker of {dep} open")
+                if diverted is None:
+                    return None
+                hold.event_id = str(event.meta.event_id)
+                hold.event_type = event.event_type
+                self._holds.touch(hold)
+                return add_hold_header(diverted, hold.hold_id)
+        return None
 
     def _dependencies(self, route: Route) -> tuple[str, ...]:
         learned = self._learned.get(route.event_type)
