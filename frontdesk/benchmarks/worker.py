@@ -92,9 +92,9 @@ def sample_events(count: int, properties: int = 2000) -> list[Event]:
     ]
 
 
-def prefill(conf: dict[str, Any], topic: str, events: int) -> None:
+def prefill(conf: dict[str, Any], topic: str, events: int, properties: int = 2000) -> None:
     codec = default_codec()
-    distinct = sample_events(min(events, 5000))
+    distinct = sample_events(min(events, 5000), properties)
     encoded = [
         (e.key.encode(), codec.encode(e), e.meta.tenant_id.encode(), str(e.meta.event_id).encode())
         for e in distinct

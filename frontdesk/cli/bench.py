@@ -70,3 +70,23 @@ def latency_bench(
     print(f"ratio (p99 ours/baseline, lower is better): {result.ratio:.3f}")
     if as_json:
         print(json.dumps(result.as_dict()))
+
+
+@app.command("concurrency")
+def concurrency_bench(
+    events: int = typer.Option(2000, "--events", help="Events pre-filled and handled."),
+    keys: int = typer.Option(500, "--keys", help="Distinct properties (keys) among them."),
+    rounds: int = typer.Option(2, "--rounds", help="Rounds of ours; the best is kept."),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON line."),
+) -> None:
+    """A 5 ms I/O-bound handler: the worker's key concurrency vs one event at a time."""
+    import json  # noqa: PLC0415
+
+    from frontdesk.benchmarks.concurrency import run_concurrency_bench  # noqa: PLC0415
+
+    result = run_concurrency_bench(events, keys, rounds=rounds)
+    print(f"ours (worker, concurrency {result.concurrency}): {result.ours:>10,.0f} events/s")
+    print(f"baseline (one at a time):          {result.baseline:>10,.0f} events/s")
+    print(f"ratio:                             {result.ratio:>10.1f}")
+    if as_json:
+        print(json.dumps(result.as_dict()))

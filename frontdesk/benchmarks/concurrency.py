@@ -1,0 +1,150 @@
+"""Key concurrency: an I/O-bound handler under the worker runtime vs one event at a time.
+
+Real handlers wait on the network (an OTA, a messaging provider, a database): here a 5 ms
+``asyncio.sleep``. Both sides read the same pre-filled 6-partition topic (2000 events over
+500 properties by default) with fresh consumer groups, in the same process, and count from
+their first handled event to the last, so group joins are not measured.
+
+* **ours**: one worker process as shipped (``WorkerConfig()``): records of different
+  properties run concurrently, one property's records one after another, checkpoints in
+  Kafka transactions, held keys and tenant fairness on.
+* **baseline**: a sequential consume loop that decodes each record and awaits the same
+  handler before taking the next: what a consumer that handles one event at a time does.
+
+The ratio is bounded by the concurrency (64 by default) and by the per-key chains (four
+events of a property take at least 4 x 5 ms, one after another).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from confluent_kafka import Consumer
+
+from frontdesk.benchmarks.producer import cluster_config
+from frontdesk.benchmarks.worker import bench_topology, create_queue_topics, prefill
+from frontdesk.codec import default_codec
+from frontdesk.events import BookingCreated, Event
+from frontdesk.queues import QueueType
+from frontdesk.topology import Topology
+from frontdesk.worker import App, Context, Worker, WorkerConfig
+
+HANDLER_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class ConcurrencyBenchResult:
+    events: int
+    keys: int
+    handler_ms: float
+    ours: float
+    """Events per second through the worker runtime."""
+    baseline: float
+    """Events per second through a sequential consume + decode + await loop."""
+    ratio: float
+    concurrency: int
+    unit: str = "events/s"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def _io_bound(event: Event) -> None:
+    await asyncio.sleep(HANDLER_SECONDS)
+
+
+def sequential_loop(conf: dict[str, Any], topic: str, events: int) -> float:
+    """Events/s of a consume loop that awaits the handler for each record in turn."""
+    codec = default_codec()
+    consumer = Consumer(
+        {
+            **conf,
+            "group.id": f"bench-seq-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+
+    async def run() -> float:
+        seen = 0
+        started = 0.0
+        while seen < events:
+            batch = consumer.consume(500, 0.5)
+            if batch and not started:
+                started = time.perf_counter()
+            for msg in batch:
+                if msg.error():
+                    continue
+                await _io_bound(codec.decode(msg.value() or b""))
+                seen += 1
+        consumer.commit(asynchronous=False)
+        return events / (time.perf_counter() - started)
+
+    try:
+        return asyncio.run(run())
+    finally:
+        consumer.close()
+
+
+def worker_run(
+    conf: dict[str, Any], topology: Topology, events: int, config: WorkerConfig
+) -> float:
+    """Events/s of the worker runtime running the I/O-bound handler."""
+    app = App(f"bench-{uuid.uuid4().hex[:8]}", queue="operational", topology=topology)
+    state = {"seen": 0, "started": 0.0, "finished": 0.0}
+    done = asyncio.Event()
+
+    @app.handler(BookingCreated)
+    async def on_booking(event: BookingCreated, ctx: Context) -> None:
+        if not state["seen"]:
+            state["started"] = time.perf_counter()
+        await _io_bound(event)
+        state["seen"] += 1
+        if state["seen"] >= events:
+            state["finished"] = time.perf_counter()
+            done.set()
+
+    worker = Worker(app, topology=topology, config=config, client_config=conf)
+
+    async def main() -> None:
+        task = asyncio.create_task(worker.run())
+        waiter = asyncio.create_task(done.wait())
+        finished, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if task in finished:
+            task.result()
+        worker.stop()
+        await task
+
+    asyncio.run(main())
+    return events / (state["finished"] - state["started"])
+
+
+def run_concurrency_bench(
+    events: int = 2000, keys: int = 500, rounds: int = 2
+) -> ConcurrencyBenchResult:
+    conf = cluster_config()
+    topology = bench_topology(f"bench-{uuid.uuid4().hex[:8]}")
+    create_queue_topics(conf, topology, QueueType.OPERATIONAL)
+    topic = f"{topology.namespace}.pms.operational"
+    prefill(conf, topic, events, properties=keys)
+    config = WorkerConfig()  # as shipped
+    ours = [worker_run(conf, topology, events, config) for _ in range(rounds)]
+    baseline = sequential_loop(conf, topic, events)  # slow and steady: one round is enough
+    best = max(ours)
+    return ConcurrencyBenchResult(
+        events=events,
+        keys=keys,
+        handler_ms=HANDLER_SECONDS * 1000,
+        ours=best,
+        baseline=baseline,
+        ratio=best / baseline,
+        concurrency=config.concurrency,
+    )
+
+
+__all__ = ["ConcurrencyBenchResult", "run_concurrency_bench"]
