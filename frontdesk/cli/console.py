@@ -65,8 +65,13 @@ def serve(
         except UsersFileError as exc:
             fail(f"{exc} (create it with `frontdesk console add-user`)")
         review = DlqReview(client_config(settings()), topology())
+        from frontdesk.worker.holds import HeldKeysProvider  # noqa: PLC0415 - lazy, like the rest
+
+        held = HeldKeysProvider(review.config, review.topology)
         app_ = create_app(
-            ConsoleConfig(review, store, secret_key=secret, secure_cookies=secure_cookies)
+            ConsoleConfig(
+                review, store, secret_key=secret, secure_cookies=secure_cookies, providers=[held]
+            )
         )
     err_console.print(f"console on http://{host}:{port}/")
     uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=True)

@@ -58,6 +58,8 @@ from confluent_kafka.cimpl import NewTopic
 
 from frontdesk import headers as hdr
 from frontdesk.dlq.reader import read_ranges, reader_consumer
+from frontdesk.naming import parse_topic
+from frontdesk.queues import QueueType
 from frontdesk.replay.source import PartitionRange
 from frontdesk.topology import Topology
 
@@ -566,8 +568,47 @@ def held_keys(
     return sorted(out, key=lambda h: (h.since, h.key))
 
 
+class HeldKeysProvider:
+    """Held keys per queue for the console's overview (a `QueueMetricsProvider`).
+
+    Reads the held-keys state topic at most every ``ttl`` seconds; a tenant user sees only
+    the keys of their own tenant.
+    """
+
+    def __init__(self, config: dict[str, Any], topology: Topology, ttl: float = 5.0) -> None:
+        self.config = config
+        self.topology = topology
+        self.ttl = ttl
+        self._cached: tuple[float, list[HeldKey]] | None = None
+
+    def _all(self) -> list[HeldKey]:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            self._cached = (now, held_keys(self.config, self.topology))
+        return self._cached[1]
+
+    def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
+        namespace = self.topology.namespace
+        held = [
+            h
+            for h in self._all()
+            if (tenant is None or h.tenant == tenant)
+            and (info := parse_topic(h.topic, namespace)) is not None
+            and info.queue is queue
+        ]
+        if not held:
+            return [("held keys", "0")]
+        oldest = min(h.since for h in held)
+        return [
+            ("held keys", str(len(held))),
+            ("events parked behind them", str(sum(h.parked for h in held))),
+            ("held since", oldest.isoformat(timespec="seconds")),
+        ]
+
+
 __all__ = [
     "HeldKey",
+    "HeldKeysProvider",
     "Hold",
     "HoldTable",
     "HolderStatus",

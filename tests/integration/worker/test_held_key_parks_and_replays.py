@@ -11,7 +11,9 @@ from __future__ import annotations
 import frontdesk
 from frontdesk import headers
 from frontdesk.events import BookingCreated
+from frontdesk.queues import QueueType
 from frontdesk.worker import held_keys
+from frontdesk.worker.holds import HeldKeysProvider
 from tests.integration.worker.harness import drain_all, eventually, header, make_topology, running
 from tests.support.events import booking, publish
 from tests.support.kafka import Cluster
@@ -53,6 +55,10 @@ async def test_held_key_parks_later_events_and_replays_them_in_order(kafka: Clus
         assert (hold.key, hold.group, hold.stage) == ("acme/held", worker.group_id, "retry")
         assert hold.event_id == str(held[0].meta.event_id)
         assert worker.stats()["held_keys"] == ["acme/held"]
+        console = HeldKeysProvider(kafka.config, topology)
+        assert ("held keys", "1") in console.metrics(QueueType.OPERATIONAL, "acme")
+        assert console.metrics(QueueType.OPERATIONAL, "other-tenant") == [("held keys", "0")]
+        assert console.metrics(QueueType.SYNC, None) == [("held keys", "0")]
 
         await eventually(lambda: len(calls("K-")) == 7, timeout=30, message="the replay")
         await eventually(lambda: worker.stats()["released"] == 1, message="the release")

@@ -1,0 +1,116 @@
+"""Held keys without a broker: the state records, resolution by status and by the DLQ state
+topic's contract, the ``fd-holds`` header, and Retry-After picking a tier."""
+
+from __future__ import annotations
+
+import json
+
+from frontdesk import headers
+from frontdesk.queues import QueueType
+from frontdesk.topology.model import parse_topology
+from frontdesk.worker.holds import (
+    Hold,
+    HolderStatus,
+    HoldTable,
+    hold_key,
+    holder_key,
+    holds_of,
+    with_hold,
+)
+from frontdesk.worker.policy import RetryPolicy
+
+TOPIC = "ns.pms.operational"
+
+
+def held(table: HoldTable, key: bytes = b"acme/p1", event_id: str = "e1") -> Hold:
+    return table.create(
+        TOPIC, 3, key, event_id=event_id, event_type="BookingCreated", stage="retry"
+    )
+
+
+def test_a_hold_record_round_trips_and_is_keyed_by_group_topic_and_key() -> None:
+    table = HoldTable("ns.frontdesk.app")
+    hold = held(table)
+    hold.parked, hold.cursor = 2, 17
+    data = json.loads(hold.to_json())
+    assert data["version"] == 1
+    assert (data["topic"], data["partition"], data["key"], data["stage"]) == (
+        TOPIC, 3, "acme/p1", "retry",
+    )  # fmt: skip
+    again = Hold.from_record(data)
+    assert (again.hold_id, again.parked, again.cursor) == (hold.hold_id, 2, 17)
+    assert hold.state_key == hold_key("ns.frontdesk.app", TOPIC, "acme/p1")
+    assert table.get(TOPIC, 3, b"acme/p1") is hold
+    assert table.get(TOPIC, 2, b"acme/p1") is None
+
+
+def test_the_holders_success_resolves_only_for_the_current_holder() -> None:
+    table = HoldTable("g")
+    hold = held(table)
+    stale = HolderStatus(hold.hold_id, "an-older-holder", "succeeded", 1, "g")
+    assert table.apply_state(holder_key(hold.hold_id), stale.to_json()) is hold
+    assert not table.resolved(hold)
+    status = HolderStatus(hold.hold_id, "e1", "succeeded", 2, "fallback")
+    table.apply_state(holder_key(hold.hold_id), status.to_json())
+    assert table.resolved(hold)
+
+
+def test_a_dlq_release_or_discard_resolves_by_event_id_and_key() -> None:
+    table = HoldTable("g")
+    hold = held(table)
+    record = {"version": 1, "action": "redrive", "key": "acme/p1", "event_id": "e1"}
+    assert table.apply_dlq_state(json.dumps(record).encode()) == []
+    record["action"] = "release"
+    assert table.apply_dlq_state(json.dumps({**record, "key": "acme/p2"}).encode()) == []
+    assert table.apply_dlq_state(json.dumps(record).encode()) == [hold]
+    assert table.resolved(hold)
+    assert hold.gave_up
+    assert table.apply_dlq_state(None) == []
+
+
+def test_holds_of_other_groups_are_not_restored() -> None:
+    table = HoldTable("mine")
+    other = Hold("theirs", TOPIC, 0, "acme/p9", "h9", "e9", "BookingCreated", "dlq", 1)
+    mine = Hold("mine", TOPIC, 0, "acme/p1", "h1", "e1", "BookingCreated", "releasing", 1)
+    table.apply_state(other.state_key, other.to_json())
+    table.apply_state(mine.state_key, mine.to_json())
+    restored = table.restore(TOPIC, 0)
+    assert [h.key for h in restored] == ["acme/p1"]
+    assert restored[0].stage == "retry", "a release in progress restarts with the new owner"
+    table.apply_state(mine.state_key, None)
+    assert table.stored == {}
+
+
+def test_release_leaves_a_tombstone_to_write() -> None:
+    table = HoldTable("g")
+    hold = held(table)
+    table.written([(hold, hold.dirty)])
+    assert table.dirty() == []
+    table.remove(hold)
+    assert table.dirty() == [hold]
+    assert table.get(TOPIC, 3, b"acme/p1") is None
+    table.written([(hold, hold.dirty)])
+    assert table.dirty() == []
+    assert table.owned_count() == {}
+
+
+def test_fd_holds_header_lists_every_hold_once() -> None:
+    rh = with_hold([(headers.TENANT, b"acme")], "h1")
+    rh = with_hold(rh, "h2")
+    rh = with_hold(rh, "h1")
+    assert holds_of(rh) == ["h1", "h2"]
+    assert holds_of([]) == []
+
+
+def test_retry_after_moves_up_to_a_tier_at_least_that_long() -> None:
+    topology = parse_topology(
+        "queues:\n"
+        + "".join(f"  {q.value}: {{retry: {{tiers: [10s, 1m, 10m]}}}}\n" for q in QueueType)
+    )
+    policy = RetryPolicy().resolve(QueueType.SYNC, topology)
+    assert policy.tier_after(1, None) == "10s"
+    assert policy.tier_after(1, 30_000) == "1m"
+    assert policy.tier_after(1, 60_000) == "1m"
+    assert policy.tier_after(2, 5_000) == "1m", "never earlier than the escalation"
+    assert policy.tier_after(1, 3_600_000) == "10m", "the longest tier at most"
+    assert policy.tier_after(4, 1000) is None
