@@ -406,7 +406,9 @@ class HoldTable:
         return None
 
     def apply_dlq_state(self, value: bytes | None) -> list[Hold]:
-        """A record of the DLQ state topic; returns owned holds a release/discard resolves.
+        """A record of the DLQ state topic; returns owned holds a release/discard resolves
+        (or a redrive to another topic than the original, e.g. ``--to pms.fallback``: the
+        holder will not come back to be run first, so the key is given up on too).
 
         Matched by the dead letter's event id and key: an event id names one event wherever
         it was dead-lettered (main topic, tier, or after a diversion to the fallback queue).
@@ -418,7 +420,9 @@ class HoldTable:
         except ValueError:
             return []
         action, key, event_id = data.get("action"), data.get("key"), data.get("event_id")
-        if action not in ("release", "discard") or not key or not event_id:
+        elsewhere = data.get("redriven_to") not in (None, data.get("original_topic"))
+        gives_up = action in ("release", "discard") or (action == "redrive" and elsewhere)
+        if not gives_up or not key or not event_id:
             return []
         self.gave_up[(key, event_id)] = action
         return [h for h in self.by_id.values() if h.key == key and h.event_id == event_id]

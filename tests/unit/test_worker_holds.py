@@ -68,6 +68,16 @@ def test_a_dlq_release_or_discard_resolves_by_event_id_and_key() -> None:
     assert table.apply_dlq_state(None) == []
 
 
+def test_a_redrive_to_another_topic_gives_the_key_up_too() -> None:
+    table = HoldTable("g")
+    hold = held(table)
+    back = {"action": "redrive", "key": "acme/p1", "event_id": "e1", "original_topic": TOPIC}
+    assert table.apply_dlq_state(json.dumps({**back, "redriven_to": TOPIC}).encode()) == []
+    away = {**back, "redriven_to": "ns.pms.fallback"}
+    assert table.apply_dlq_state(json.dumps(away).encode()) == [hold]
+    assert table.resolved(hold)
+
+
 def test_holds_of_other_groups_are_not_restored() -> None:
     table = HoldTable("mine")
     other = Hold("theirs", TOPIC, 0, "acme/p9", "h9", "e9", "BookingCreated", "dlq", 1)
