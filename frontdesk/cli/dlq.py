@@ -1,4 +1,4 @@
-"""``frontdesk dlq list|show|redrive|release|purge|audit``: review dead letters.
+"""``frontdesk dlq list|show|redrive|release|purge|audit|held``: review dead letters.
 
 Selection is the same for every command: ``--queue`` (its pooled and dedicated DLQs) or
 ``--topic``, or every DLQ of the topology; then header filters. Actions take dead-letter
@@ -352,5 +352,26 @@ def audit(
     table = Table("at", "actor", "action", "count", "tenants", "reason", "source")
     for r in records:
         cells = (r.at, r.actor, r.action, str(len(r.ids)), ",".join(r.tenants), r.reason, r.source)
+        table.add_row(*(escape(c) for c in cells))
+    console.print(table)
+
+
+@app.command()
+def held(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant's keys.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Keys of ordered event types held now, behind which event, with how much parked."""
+    from frontdesk.worker.holds import held_keys  # noqa: PLC0415 - keeps `--help` fast
+
+    with _errors():
+        review = _review()
+        found = held_keys(review.config, review.topology, tenant=tenant)
+    if as_json:
+        typer.echo(json.dumps([h.to_dict() for h in found], indent=2))
+        return
+    table = Table("key", "topic", "stage", "held by event", "parked", "since", "group")
+    for h in found:
+        cells = (h.key, h.topic, h.stage, h.event_id, str(h.parked), str(h.since), h.group)
         table.add_row(*(escape(c) for c in cells))
     console.print(table)
