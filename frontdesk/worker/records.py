@@ -34,8 +34,10 @@ class Partition:
         "partition",
         "paused",
         "reasons",
+        "revoke_below",
         "revoking",
         "running",
+        "started_max",
         "timer",
         "topic",
         "tracker",
@@ -56,6 +58,11 @@ class Partition:
         self.paused = False
         self.running = 0
         self.revoking = False
+        self.started_max = -1
+        """Highest offset handed to a handler (everything below it blocks the commit)."""
+        self.revoke_below = -1
+        """While revoking: queued records below this offset still run (they hold back the
+        commit point over records already finished); the rest are dropped."""
         self.alive = True
         self.timer: asyncio.TimerHandle | None = None
         self.parked: Partition | None = None

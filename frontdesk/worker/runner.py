@@ -29,9 +29,10 @@ Shape of one worker process
   `OffsetTracker`; a failed or parked one also leaves forwards beside it. Checkpoints
   commit everything through one Kafka transaction; the commit order is written down in
   `frontdesk.worker.handoff`.
-* **Revocation**: queued records of a revoked partition are dropped, running ones get up
-  to ``revoke_timeout`` to finish, a checkpoint commits their progress, then the partition
-  is released (``incremental_unassign``). Lost partitions are dropped without a commit.
+* **Revocation**: running records of a revoked partition, and queued ones below the
+  highest started offset, get up to ``revoke_timeout`` to finish; later queued ones are
+  dropped; a checkpoint commits their progress, then the partition is released
+  (``incremental_unassign``). Lost partitions are dropped without a commit.
 * **DLQ budget**: when too large a share of recent outcomes went to the DLQ, the worker
   stops starting handlers and pauses every partition, and says why, loudly; it resumes
   after the budget's cool-down, if one is set, or on `Worker.resume`.
@@ -367,9 +368,16 @@ class Worker(ProcessingMixin):
 
         admin = AdminClient(conf)
         rf = self.topology.cluster.replication_factor
+        if self._holds is None:
+            # Needed only to report a holder's success; a principal that may not create
+            # or describe it is told once, and its deployments simply have no ordered work.
+            try:
+                ensure_held_topic(admin, self.namespace, rf)
+            except KafkaException as exc:
+                log.warning("held-keys topic %s unavailable: %s", self._held_topic, exc)
+            return
         ensure_held_topic(admin, self.namespace, rf)
-        if self._holds is not None:
-            ensure_topics(admin, self.namespace, rf)
+        ensure_topics(admin, self.namespace, rf)
 
     def _check_topics(self) -> None:
         assert self._consumer is not None
@@ -542,6 +550,11 @@ class Worker(ProcessingMixin):
         related = parts + [p.parked for p in parts if p.parked is not None]
         for part in related:
             part.revoking = True
+            # Queued records below the highest started one hold the commit point back over
+            # finished work: run them too (within revoke_timeout), so that the next owner
+            # does not handle again what this one finished. Later ones are dropped.
+            runnable = commit and not self._draining and self._halted is None
+            part.revoke_below = part.started_max if runnable else -1
             if part.timer is not None:
                 part.timer.cancel()
                 part.timer = None
@@ -550,8 +563,11 @@ class Worker(ProcessingMixin):
         if commit:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.config.revoke_timeout
-            while any(p.running for p in related) and loop.time() < deadline:
+            while loop.time() < deadline and any(
+                p.running or _blocked_below(p, p.revoke_below) for p in related
+            ):
                 await self._wait_progress(deadline - loop.time())
+                self._pump()
             stuck = [f"{p.topic}[{p.partition}]" for p in related if p.running]
             if stuck:
                 log.warning("revoke: handlers still running on %s; they will be redelivered", stuck)
@@ -640,7 +656,7 @@ class Worker(ProcessingMixin):
             if job is None:
                 return
             part = job.part
-            if not part.alive or part.revoking:
+            if not part.alive or (part.revoking and job.offset >= part.revoke_below):
                 scheduler.done(job.key)
                 self._buffered -= 1
                 if job.replay is not None:
@@ -648,6 +664,8 @@ class Worker(ProcessingMixin):
                 continue
             self._running += 1
             part.running += 1
+            if job.offset > part.started_max and job.replay is None:
+                part.started_max = job.offset
             task = loop.create_task(self._run(job))
             job.task = task
             self._tasks.add(task)
@@ -842,6 +860,12 @@ class Worker(ProcessingMixin):
                 }
                 out.append((attrs, max(0, high - part.committed)))
         return out
+
+
+def _blocked_below(part: Partition, limit: int) -> bool:
+    """Whether an unfinished record below ``limit`` keeps the commit point down."""
+    committable = part.tracker.committable()
+    return committable is not None and committable < limit
 
 
 def run_worker(app: App, *, metrics_port: int | None = None, **overrides: Any) -> int:
