@@ -9,7 +9,7 @@ to stdout so it pipes into ``jq``; messages go to stderr.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -144,7 +144,7 @@ def list_(
             for row in rows:
                 typer.echo(json.dumps(row))
         else:
-            typer.echo(json.dumps(rows, indent=2))
+            _print_json(rows)
         return
     lines = [_row(d, state.get(d.id)) for d in found]
     if not console.is_terminal:
@@ -159,6 +159,17 @@ def list_(
             table.add_row(*(escape(c) for c in line))
         console.print(table)
     err_console.print(f"{len(found)} dead letter(s)")
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+def _print_table(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
+    table = Table(*columns)
+    for cells in rows:
+        table.add_row(*(escape(c) for c in cells))
+    console.print(table)
 
 
 def _state_dict(state: StateRecord | None) -> dict[str, Any] | None:
@@ -179,7 +190,7 @@ def show(
         state = review.state().get(dl.id)
     data = {**dl.to_dict(), "state": _state_dict(state)}
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        _print_json(data)
         return
     console.print(f"[bold]{escape(str(dl.id))}[/]  {_state_dict(state) or 'open'}")
     for name in ("timestamp", "key", "tenant", "event_type", "event_id", "reason", "trace_id"):
@@ -219,7 +230,7 @@ def _select(
 
 def _report(result: ActionResult, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        _print_json(result.to_dict())
         return
     verb = _STATE_WORDS[result.action]
     targets = {str(m.dead_letter.id): m.target for m in result.moves}
@@ -347,13 +358,15 @@ def audit(
     with _errors():
         records = _review().audit(last)
     if as_json:
-        typer.echo(json.dumps([r.to_dict() for r in records], indent=2))
+        _print_json([r.to_dict() for r in records])
         return
-    table = Table("at", "actor", "action", "count", "tenants", "reason", "source")
-    for r in records:
-        cells = (r.at, r.actor, r.action, str(len(r.ids)), ",".join(r.tenants), r.reason, r.source)
-        table.add_row(*(escape(c) for c in cells))
-    console.print(table)
+    _print_table(
+        ("at", "actor", "action", "count", "tenants", "reason", "source"),
+        (
+            (r.at, r.actor, r.action, str(len(r.ids)), ",".join(r.tenants), r.reason, r.source)
+            for r in records
+        ),
+    )
 
 
 @app.command()
@@ -368,10 +381,12 @@ def held(
         review = _review()
         found = held_keys(review.config, review.topology, tenant=tenant)
     if as_json:
-        typer.echo(json.dumps([h.to_dict() for h in found], indent=2))
+        _print_json([h.to_dict() for h in found])
         return
-    table = Table("key", "topic", "stage", "held by event", "parked", "since", "group")
-    for h in found:
-        cells = (h.key, h.topic, h.stage, h.event_id, str(h.parked), str(h.since), h.group)
-        table.add_row(*(escape(c) for c in cells))
-    console.print(table)
+    _print_table(
+        ("key", "topic", "stage", "held by event", "parked", "since", "group"),
+        (
+            (h.key, h.topic, h.stage, h.event_id, str(h.parked), str(h.since), h.group)
+            for h in found
+        ),
+    )
