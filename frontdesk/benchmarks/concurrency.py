@@ -23,15 +23,19 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from confluent_kafka import Consumer
-
-from frontdesk.benchmarks.producer import cluster_config
-from frontdesk.benchmarks.worker import bench_topology, create_queue_topics, prefill
+from frontdesk.benchmarks._common import (
+    bench_topology,
+    cluster_config,
+    create_queue_topics,
+    fresh_consumer,
+    worker_throughput,
+)
+from frontdesk.benchmarks.worker import prefill
 from frontdesk.codec import default_codec
-from frontdesk.events import BookingCreated, Event
+from frontdesk.events import Event
 from frontdesk.queues import QueueType
 from frontdesk.topology import Topology
-from frontdesk.worker import App, Context, Worker, WorkerConfig
+from frontdesk.worker import WorkerConfig
 
 HANDLER_SECONDS = 0.005
 
@@ -60,14 +64,7 @@ async def _io_bound(event: Event) -> None:
 def sequential_loop(conf: dict[str, Any], topic: str, events: int) -> float:
     """Events/s of a consume loop that awaits the handler for each record in turn."""
     codec = default_codec()
-    consumer = Consumer(
-        {
-            **conf,
-            "group.id": f"bench-seq-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
+    consumer = fresh_consumer(conf, "bench-seq")
     consumer.subscribe([topic])
 
     async def run() -> float:
@@ -95,33 +92,7 @@ def worker_run(
     conf: dict[str, Any], topology: Topology, events: int, config: WorkerConfig
 ) -> float:
     """Events/s of the worker runtime running the I/O-bound handler."""
-    app = App(f"bench-{uuid.uuid4().hex[:8]}", queue="operational", topology=topology)
-    state = {"seen": 0, "started": 0.0, "finished": 0.0}
-    done = asyncio.Event()
-
-    @app.handler(BookingCreated)
-    async def on_booking(event: BookingCreated, ctx: Context) -> None:
-        if not state["seen"]:
-            state["started"] = time.perf_counter()
-        await _io_bound(event)
-        state["seen"] += 1
-        if state["seen"] >= events:
-            state["finished"] = time.perf_counter()
-            done.set()
-
-    worker = Worker(app, topology=topology, config=config, client_config=conf)
-
-    async def main() -> None:
-        task = asyncio.create_task(worker.run())
-        waiter = asyncio.create_task(done.wait())
-        finished, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        if task in finished:
-            task.result()
-        worker.stop()
-        await task
-
-    asyncio.run(main())
-    return events / (state["finished"] - state["started"])
+    return worker_throughput(conf, topology, events, config, _io_bound)
 
 
 def run_concurrency_bench(

@@ -17,10 +17,15 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
-from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka import Message, Producer
 
-from frontdesk.benchmarks.producer import cluster_config
-from frontdesk.benchmarks.worker import bench_topology, create_queue_topics, sample_events
+from frontdesk.benchmarks._common import (
+    bench_topology,
+    cluster_config,
+    create_queue_topics,
+    fresh_consumer,
+)
+from frontdesk.benchmarks.worker import sample_events
 from frontdesk.codec import default_codec
 from frontdesk.events import BookingCreated
 from frontdesk.queues import QueueType
@@ -87,14 +92,10 @@ def _produce_at_rate(conf: dict[str, Any], topic: str, rate: int, seconds: float
 
 
 def _raw(conf: dict[str, Any], topic: str, rate: int, seconds: float) -> list[float]:
-    consumer = Consumer(
-        {
-            **conf,
-            "group.id": f"bench-lat-raw-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "latest",
-            "enable.auto.commit": False,
-            "partition.assignment.strategy": "cooperative-sticky",
-        }
+    consumer = fresh_consumer(
+        conf,
+        "bench-lat-raw",
+        **{"auto.offset.reset": "latest", "partition.assignment.strategy": "cooperative-sticky"},
     )
     consumer.subscribe([topic])
     while not consumer.assignment():

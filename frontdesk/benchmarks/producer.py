@@ -23,17 +23,14 @@ import confluent_kafka
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from frontdesk.benchmarks._common import PARTITIONS, cluster_config
 from frontdesk.codec import default_codec
-from frontdesk.connection import NoClusterError, client_config, default_broker
 from frontdesk.events import Event
 from frontdesk.producer import Producer, producer_config
 from frontdesk.producer.routing import Outgoing, Router
 from frontdesk.queues import QueueType
-from frontdesk.settings import Settings
 from frontdesk.topology import Topology
 from frontdesk.topology.model import parse_topology
-
-PARTITIONS = 6
 
 
 @dataclass(frozen=True)
@@ -50,19 +47,6 @@ class ProducerBenchResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def cluster_config(
-    settings: Settings | None = None, say: Callable[[str], None] = print
-) -> dict[str, Any]:
-    """The configured cluster, or the local broker (started now if it is not running)."""
-    settings = settings or Settings()
-    try:
-        return client_config(settings)
-    except NoClusterError:
-        say("no cluster configured: starting the local broker")
-        state = default_broker(settings).start(on_progress=say)
-        return {**state.client_config(), "client.id": settings.client_id}
 
 
 def _topology(namespace: str) -> Topology:

@@ -12,24 +12,25 @@ kept, so noise on a shared machine hurts both alike.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
-from frontdesk.admin.topics import apply_topics, plan_topics
-from frontdesk.benchmarks.producer import cluster_config
+from frontdesk.benchmarks._common import (
+    bench_topology,
+    cluster_config,
+    create_queue_topics,
+    fresh_consumer,
+    worker_throughput,
+)
 from frontdesk.codec import default_codec
 from frontdesk.events import BookingCreated, BookingStatus, Channel, Event
 from frontdesk.queues import QueueType
 from frontdesk.topology import Topology
-from frontdesk.topology.model import parse_topology
-from frontdesk.worker import App, Context, Worker, WorkerConfig
-
-PARTITIONS = 6
+from frontdesk.worker import WorkerConfig
 
 
 @dataclass(frozen=True)
@@ -47,24 +48,6 @@ class WorkerBenchResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def bench_topology(namespace: str, tiers: str = "10s") -> Topology:
-    queues = ", ".join(
-        f"{q.value}: {{partitions: {PARTITIONS}, retry: {{tiers: [{tiers}]}}}}" for q in QueueType
-    )
-    return parse_topology(f"cluster: {{namespace: {namespace}}}\nqueues: {{{queues}}}\n")
-
-
-def create_queue_topics(conf: dict[str, Any], topology: Topology, queue: QueueType) -> None:
-    from confluent_kafka.admin import AdminClient  # noqa: PLC0415 - only benchmarks need it
-
-    admin = AdminClient(conf)
-    plan = plan_topics(admin, topology)
-    marker = f".{queue.value}"
-    plan.changes = [c for c in plan.changes if marker in c.describe()]
-    apply_topics(admin, plan)
-    time.sleep(1.0)  # let leaders settle so neither side pays for elections
 
 
 def sample_events(count: int, properties: int = 2000) -> list[Event]:
@@ -126,14 +109,8 @@ def prefill(conf: dict[str, Any], topic: str, events: int, properties: int = 200
 def raw_loop(conf: dict[str, Any], topic: str, events: int, *, decode: bool) -> float:
     """Events/s of a plain consume loop from its first record to the last."""
     codec = default_codec()
-    consumer = Consumer(
-        {
-            **conf,
-            "group.id": f"bench-raw-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-            "partition.assignment.strategy": "cooperative-sticky",
-        }
+    consumer = fresh_consumer(
+        conf, "bench-raw", **{"partition.assignment.strategy": "cooperative-sticky"}
     )
     consumer.subscribe([topic])
 
@@ -162,33 +139,7 @@ def raw_loop(conf: dict[str, Any], topic: str, events: int, *, decode: bool) -> 
 
 def worker_run(conf: dict[str, Any], topology: Topology, events: int) -> float:
     """Events/s through the worker runtime with a no-op async handler."""
-    app = App(f"bench-{uuid.uuid4().hex[:8]}", queue="operational", topology=topology)
-    state = {"seen": 0, "started": 0.0, "finished": 0.0}
-    done = asyncio.Event()
-
-    @app.handler(BookingCreated)
-    async def on_booking(event: BookingCreated, ctx: Context) -> None:
-        if not state["seen"]:
-            state["started"] = time.perf_counter()
-        state["seen"] += 1
-        if state["seen"] >= events:
-            state["finished"] = time.perf_counter()
-            done.set()
-
-    config = WorkerConfig()  # as shipped
-    worker = Worker(app, topology=topology, config=config, client_config=conf)
-
-    async def main() -> None:
-        task = asyncio.create_task(worker.run())
-        waiter = asyncio.create_task(done.wait())
-        finished, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        if task in finished:
-            task.result()
-        worker.stop()
-        await task
-
-    asyncio.run(main())
-    return events / (state["finished"] - state["started"])
+    return worker_throughput(conf, topology, events, WorkerConfig())  # as shipped
 
 
 def run_worker_bench(events: int = 50_000, rounds: int = 2) -> WorkerBenchResult:
