@@ -26,7 +26,6 @@ from typing import Any
 
 from confluent_kafka import (
     Consumer,
-    ConsumerGroupTopicPartitions,
     IsolationLevel,
     KafkaError,
     KafkaException,
@@ -38,6 +37,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # stubs lack 
 )
 
 from frontdesk import headers as hdr
+from frontdesk.admin.groups import committed_offsets, describe_group
 from frontdesk.naming import parse_topic
 
 SAMPLE = 100
@@ -149,7 +149,7 @@ def measure_lag(
         groups = sorted(
             g.group_id for g in listing.valid if not g.group_id.startswith(_INTERNAL_GROUPS)
         )
-    committed = {g: _committed(admin, g, timeout) for g in groups}
+    committed = {g: committed_offsets(admin, g, timeout) for g in groups}
     topics = sorted({t for offsets in committed.values() for t, _ in offsets})
     partitions = _partitions(admin, topics, timeout)
     ends = _list_offsets(admin, partitions, OffsetSpec.latest(), timeout)  # type: ignore[no-untyped-call]
@@ -336,30 +336,10 @@ def _tenant(raw: Any) -> str:
     return UNKNOWN_TENANT
 
 
-def _committed(admin: AdminClient, group: str, timeout: float) -> dict[tuple[str, int], int]:
-    request = ConsumerGroupTopicPartitions(group)
-    future = admin.list_consumer_group_offsets([request], request_timeout=timeout)[group]
-    try:
-        listing = future.result(timeout=timeout)
-    except KafkaException as exc:
-        if exc.args and exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
-            return {}
-        raise
-    return {
-        (tp.topic, tp.partition): tp.offset
-        for tp in listing.topic_partitions or []
-        if tp.offset >= 0
-    }
-
-
 def _describe(admin: AdminClient, group: str, timeout: float) -> tuple[str, int]:
-    future = admin.describe_consumer_groups([group], request_timeout=timeout)[group]
-    try:
-        description = future.result(timeout=timeout)
-    except KafkaException as exc:
-        if exc.args and exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
-            return "dead", 0
-        raise
+    description = describe_group(admin, group, timeout)
+    if description is None:
+        return "dead", 0
     return description.state.name.lower(), len(description.members)
 
 

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from confluent_kafka import (
     ConsumerGroupTopicPartitions,
-    KafkaError,
     KafkaException,
     TopicPartition,
 )
@@ -23,6 +22,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # stubs lack 
     OffsetSpec,
 )
 
+from frontdesk.admin.groups import committed_offsets, describe_group
 from frontdesk.errors import FrontdeskError
 from frontdesk.replay.timing import to_millis
 
@@ -84,7 +84,7 @@ def rewind_group(
             f"group {group!r} has {len(members)} active member(s) ({', '.join(members)}); "
             "stop its consumers first: offsets of a live group cannot be moved"
         )
-    committed = _committed(admin, group, timeout)
+    committed = committed_offsets(admin, group, timeout)
     wanted = list(dict.fromkeys(topics)) if topics else sorted({t for t, _ in committed})
     if not wanted:
         raise RewindRefused(
@@ -112,30 +112,10 @@ def rewind_group(
 
 
 def _active_members(admin: AdminClient, group: str, timeout: float) -> list[str]:
-    future = admin.describe_consumer_groups([group], request_timeout=timeout)[group]
-    try:
-        description = future.result(timeout=timeout)
-    except KafkaException as exc:
-        if exc.args and exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
-            return []
-        raise
+    description = describe_group(admin, group, timeout)
+    if description is None:
+        return []
     return [m.client_id or m.member_id for m in description.members]
-
-
-def _committed(admin: AdminClient, group: str, timeout: float) -> dict[tuple[str, int], int]:
-    request = ConsumerGroupTopicPartitions(group)
-    future = admin.list_consumer_group_offsets([request], request_timeout=timeout)[group]
-    try:
-        listing = future.result(timeout=timeout)
-    except KafkaException as exc:
-        if exc.args and exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
-            return {}
-        raise
-    return {
-        (tp.topic, tp.partition): tp.offset
-        for tp in listing.topic_partitions or []
-        if tp.offset >= 0
-    }
 
 
 def _partitions(admin: AdminClient, topics: Sequence[str], timeout: float) -> list[tuple[str, int]]:
