@@ -7,10 +7,9 @@ quietly while its dependency is still down, so the loop is safe to run all the t
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import logging
 
+from consumers.common import loop
 from consumers.fallback.wiring import deferred_messages, deferred_pushes
 
 log = logging.getLogger(__name__)
@@ -23,23 +22,18 @@ async def drain_once() -> tuple[int, int]:
     return (0 if pushed is None else pushed.total), sent
 
 
+async def _recover() -> None:
+    pushed, sent = await drain_once()
+    if pushed or sent:
+        log.info("recovered: %d channel push(es), %d message(s)", pushed, sent)
+
+
 async def run(interval: float, once: bool = False) -> None:
-    while True:
-        pushed, sent = await drain_once()
-        if pushed or sent:
-            log.info("recovered: %d channel push(es), %d message(s)", pushed, sent)
-        if once:
-            return
-        await asyncio.sleep(interval)
+    await loop.periodically(_recover, interval, once)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
-    parser.add_argument("--once", action="store_true", help="one pass, then exit")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(run(args.interval, args.once))
+    loop.main(__doc__, run, argv)
 
 
 if __name__ == "__main__":
