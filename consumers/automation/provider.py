@@ -9,12 +9,10 @@ provider that honours the key. Failures map as for every external call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 import httpx
 
-from consumers.common.http import call
+from consumers.common.http import HttpClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +30,7 @@ class Outgoing:
         return f"{self.tenant_id}:{self.reference}"
 
 
-class MessagingClient:
+class MessagingClient(HttpClient):
     """Sends messages through one provider; ``name`` tells primary from secondary."""
 
     def __init__(
@@ -44,16 +42,13 @@ class MessagingClient:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.name = name
-        self.dependency = f"messaging:{name}"
-        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        super().__init__(base_url, dependency=f"messaging:{name}", timeout=timeout, http=http)
 
     async def send(self, message: Outgoing) -> str:
         """Hand ``message`` to the provider; the provider's message id."""
-        response = await call(
-            self._http,
+        response = await self._call(
             "POST",
             "/v1/messages",
-            dependency=self.dependency,
             json={
                 "to": message.to,
                 "channel": message.channel,
@@ -65,20 +60,6 @@ class MessagingClient:
             headers={"Idempotency-Key": message.idempotency_key},
         )
         return str(response.json()["id"])
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 __all__ = ["MessagingClient", "Outgoing"]

@@ -3,14 +3,16 @@
 One mapping for every client (OTA, messaging provider), so an operator reads the same
 thing in every DLQ: timeouts, connection failures, 408, 429 and 5xx are transient
 (`DependencyError`, retried, Retry-After kept); any other 4xx means the request itself is
-wrong (`RejectedError`, dead-lettered at once).
+wrong (`RejectedError`, dead-lettered at once). `HttpClient` is what the clients share:
+their connections, their dependency name and closing.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 
@@ -57,6 +59,48 @@ async def call(
     return response
 
 
+class HttpClient:
+    """One external system's client: its httpx connections, the ``dependency`` name its
+    failures count against, and `call` for each request; use ``async with`` or `aclose`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        dependency: str,
+        timeout: float = 10.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.dependency = dependency
+        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await call(
+            self._http, method, url, dependency=self.dependency, json=json, headers=headers
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
     """Retry-After as seconds from now: either delta-seconds or an HTTP date (RFC 9110)."""
     if not value:
@@ -80,4 +124,4 @@ def _excerpt(response: httpx.Response, limit: int = 200) -> str:
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
-__all__ = ["TRANSIENT_STATUSES", "call", "retry_after_seconds"]
+__all__ = ["TRANSIENT_STATUSES", "HttpClient", "call", "retry_after_seconds"]

@@ -15,13 +15,12 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from consumers.common.http import call
+from consumers.common.http import HttpClient
 from frontdesk.events import Channel
 
 
@@ -56,7 +55,7 @@ def dependency_name(channel: Channel | str) -> str:
     return f"ota:{Channel(channel).value}"
 
 
-class OtaClient:
+class OtaClient(HttpClient):
     """Pushes to one channel's OTA API; use ``async with`` or `aclose`."""
 
     def __init__(
@@ -68,8 +67,9 @@ class OtaClient:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.channel = Channel(channel)
-        self.dependency = dependency_name(self.channel)
-        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        super().__init__(
+            base_url, dependency=dependency_name(self.channel), timeout=timeout, http=http
+        )
 
     async def push_availability(
         self, tenant_id: str, property_id: str, update: AvailabilityRange
@@ -94,28 +94,7 @@ class OtaClient:
             f"{quote(tenant_id, safe='')}/{quote(property_id, safe='')}/{what}"
         )
         key = hashlib.sha256(json.dumps([url, body], sort_keys=True).encode()).hexdigest()[:32]
-        await call(
-            self._http,
-            "PUT",
-            url,
-            dependency=self.dependency,
-            json=body,
-            headers={"Idempotency-Key": key},
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        await self._call("PUT", url, json=body, headers={"Idempotency-Key": key})
 
 
 def _json(update: AvailabilityRange | RateRange) -> dict[str, Any]:
