@@ -9,7 +9,9 @@ test can count attempts as well as accepted calls.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -232,3 +234,22 @@ class LoopbackServer:
 
 
 __all__ = ["CONTROL", "Fault", "FaultRequest", "Faults", "Logged", "LoopbackServer"]
+
+
+def serve_until_interrupted(
+    make: Callable[[int], LoopbackServer],
+    *,
+    description: str,
+    port: int,
+    banner: Callable[[str], str],
+    argv: list[str] | None = None,
+) -> None:
+    """A fake's standalone ``main``: serve on ``--port`` (default ``port``) until Ctrl-C,
+    after printing ``banner(url)``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=port)
+    args = parser.parse_args(argv)
+    with make(args.port) as server:
+        print(banner(server.url), flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()

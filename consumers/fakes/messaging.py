@@ -10,8 +10,6 @@ Standalone, for demos: ``python -m consumers.fakes.messaging --port 8082``.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,7 +17,7 @@ from typing import Annotated
 from fastapi import FastAPI, Header
 from pydantic import BaseModel, Field
 
-from consumers.fakes._server import LoopbackServer
+from consumers.fakes._server import LoopbackServer, serve_until_interrupted
 
 
 class MessageRequest(BaseModel):
@@ -74,13 +72,13 @@ class FakeMessaging(LoopbackServer):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the fake messaging provider.")
-    parser.add_argument("--port", type=int, default=8082)
-    args = parser.parse_args(argv)
-    with FakeMessaging(port=args.port) as provider:
-        print(f"fake messaging provider on {provider.url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    serve_until_interrupted(
+        lambda port: FakeMessaging(port=port),
+        description="Run the fake messaging provider.",
+        port=8082,
+        banner=lambda url: f"fake messaging provider on {url}",
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

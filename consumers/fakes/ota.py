@@ -21,8 +21,6 @@ set with ``POST /_control/faults {"status": 500, "times": 3}``.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header
 from pydantic import BaseModel, Field, model_validator
 
-from consumers.fakes._server import CONTROL, LoopbackServer
+from consumers.fakes._server import CONTROL, LoopbackServer, serve_until_interrupted
 
 PREFIX = "/v1/{channel}/properties/{tenant_id}/{property_id}"
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
@@ -148,26 +146,10 @@ class FakeOta(LoopbackServer):
             }
 
     def _record(
-        self,
-        *,
-        kind: str,
-        channel: str,
-        tenant_id: str,
-        property_id: str,
-        body: BaseModel,
-        key: str | None,
+        self, kind: str, where: tuple[str, str, str], body: BaseModel, key: str | None
     ) -> None:
-        self._pushes.append(
-            Push(
-                kind,
-                channel,
-                tenant_id,
-                property_id,
-                body.model_dump(mode="json"),
-                key,
-                time.time(),
-            )
-        )
+        """Log an accepted push; ``where`` is (channel, tenant, property). Hold the lock."""
+        self._pushes.append(Push(kind, *where, body.model_dump(mode="json"), key, time.time()))
 
     def _build(self) -> FastAPI:
         app = FastAPI(title="fake OTA", docs_url=None, redoc_url=None, openapi_url=None)
@@ -183,12 +165,7 @@ class FakeOta(LoopbackServer):
             nights = _nights(body.start_date, body.end_date)
             with self._lock:
                 self._record(
-                    kind="availability",
-                    channel=channel,
-                    tenant_id=tenant_id,
-                    property_id=property_id,
-                    body=body,
-                    key=idempotency_key,
+                    "availability", (channel, tenant_id, property_id), body, idempotency_key
                 )
                 for night in nights:
                     key = (channel, tenant_id, property_id, body.room_type_id, night)
@@ -210,14 +187,7 @@ class FakeOta(LoopbackServer):
         ) -> dict[str, int]:
             nights = _nights(body.start_date, body.end_date)
             with self._lock:
-                self._record(
-                    kind="rates",
-                    channel=channel,
-                    tenant_id=tenant_id,
-                    property_id=property_id,
-                    body=body,
-                    key=idempotency_key,
-                )
+                self._record("rates", (channel, tenant_id, property_id), body, idempotency_key)
                 for night in nights:
                     key = (
                         channel,
@@ -243,12 +213,7 @@ class FakeOta(LoopbackServer):
         ) -> dict[str, str]:
             with self._lock:
                 self._record(
-                    kind="confirmation",
-                    channel=channel,
-                    tenant_id=tenant_id,
-                    property_id=property_id,
-                    body=body,
-                    key=idempotency_key,
+                    "confirmation", (channel, tenant_id, property_id), body, idempotency_key
                 )
                 self.confirmations[(channel, tenant_id, reference)] = body
             return {"reference": reference}
@@ -271,13 +236,13 @@ class FakeOta(LoopbackServer):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the fake OTA API on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8081)
-    args = parser.parse_args(argv)
-    with FakeOta(port=args.port) as ota:
-        print(f"fake OTA on {ota.url} (faults: POST {ota.url}{CONTROL}/faults)", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    serve_until_interrupted(
+        lambda port: FakeOta(port=port),
+        description="Run the fake OTA API on 127.0.0.1.",
+        port=8081,
+        banner=lambda url: f"fake OTA on {url} (faults: POST {url}{CONTROL}/faults)",
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":
