@@ -180,31 +180,13 @@ def record_availability(tx: Tx, channel: Channel, event: AvailabilityChanged) ->
     )
 
 
-def availability_runs(
-    tx: Tx,
-    channel: Channel,
-    tenant_id: str,
-    property_id: str,
-    *,
-    room_types: Sequence[str] = (),
-    start: date | None = None,
-    end: date | None = None,
-    pending_only: bool = False,
-) -> list[Run[AvailabilityRange]]:
-    where, params = _slice(
-        channel,
-        tenant_id,
-        property_id,
-        room_types=room_types,
-        start=start,
-        end=end,
-        pending_only=pending_only,
-    )
+def availability_runs(tx: Tx, channel: Channel, where: Slice) -> list[Run[AvailabilityRange]]:
+    clauses, params = where.sql(channel)
     rows = tx.all(
-        f"SELECT * FROM ota_availability WHERE {where} ORDER BY room_type_id, night",
+        f"SELECT * FROM ota_availability WHERE {clauses} ORDER BY room_type_id, night",
         params,
     )
-    rows = _capped(tx, tenant_id, property_id, rows)
+    rows = _capped(tx, where.tenant_id, where.property_id, rows)
     return coalesce(
         rows,
         group=lambda r: r["room_type_id"],
@@ -277,28 +259,10 @@ def record_rate(tx: Tx, channel: Channel, event: RateChanged) -> None:
     )
 
 
-def rate_runs(
-    tx: Tx,
-    channel: Channel,
-    tenant_id: str,
-    property_id: str,
-    *,
-    room_types: Sequence[str] = (),
-    start: date | None = None,
-    end: date | None = None,
-    pending_only: bool = False,
-) -> list[Run[RateRange]]:
-    where, params = _slice(
-        channel,
-        tenant_id,
-        property_id,
-        room_types=room_types,
-        start=start,
-        end=end,
-        pending_only=pending_only,
-    )
+def rate_runs(tx: Tx, channel: Channel, where: Slice) -> list[Run[RateRange]]:
+    clauses, params = where.sql(channel)
     rows = tx.all(
-        f"SELECT * FROM ota_rates WHERE {where} "
+        f"SELECT * FROM ota_rates WHERE {clauses} "
         "ORDER BY room_type_id, rate_plan_id, occupancy, night",
         params,
     )
@@ -483,36 +447,41 @@ def pending_properties(tx: Tx, channel: Channel) -> list[tuple[str, str]]:
     return [(row["tenant_id"], row["property_id"]) for row in rows]
 
 
-def _slice(
-    channel: Channel,
-    tenant_id: str,
-    property_id: str,
-    *,
-    room_types: Sequence[str],
-    start: date | None,
-    end: date | None,
-    pending_only: bool,
-) -> tuple[str, list[Any]]:
-    clauses = ["tenant_id = ?", "property_id = ?", "channel = ?"]
-    params: list[Any] = [tenant_id, property_id, channel.value]
-    if room_types:
-        clauses.append(f"room_type_id IN ({', '.join('?' for _ in room_types)})")
-        params.extend(room_types)
-    if start is not None:
-        clauses.append("night >= ?")
-        params.append(start.isoformat())
-    if end is not None:
-        clauses.append("night <= ?")
-        params.append(end.isoformat())
-    if pending_only:
-        clauses.append("pending = 1")
-    return " AND ".join(clauses), params
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """Which nights of the mirror to read: one property's, optionally only some room types,
+    a date window, and only what is still pending."""
+
+    tenant_id: str
+    property_id: str
+    room_types: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    pending_only: bool = False
+
+    def sql(self, channel: Channel) -> tuple[str, list[Any]]:
+        """The WHERE clauses of this slice for ``channel``, and their parameters."""
+        clauses = ["tenant_id = ?", "property_id = ?", "channel = ?"]
+        params: list[Any] = [self.tenant_id, self.property_id, channel.value]
+        if self.room_types:
+            clauses.append(f"room_type_id IN ({', '.join('?' for _ in self.room_types)})")
+            params.extend(self.room_types)
+        if self.start is not None:
+            clauses.append("night >= ?")
+            params.append(self.start.isoformat())
+        if self.end is not None:
+            clauses.append("night <= ?")
+            params.append(self.end.isoformat())
+        if self.pending_only:
+            clauses.append("pending = 1")
+        return " AND ".join(clauses), params
 
 
 __all__ = [
     "MIGRATIONS",
     "CapacityStep",
     "Run",
+    "Slice",
     "availability_runs",
     "capacity_on",
     "capacity_steps",

@@ -23,7 +23,7 @@ from consumers.common.errors import NonRetryableError
 from consumers.common.run import in_thread
 from consumers.common.store import Store, iso
 from consumers.sync import inventory
-from consumers.sync.inventory import Run
+from consumers.sync.inventory import Run, Slice
 from consumers.sync.ota import AvailabilityRange, OtaClient, RateRange
 from frontdesk.events import (
     AcknowledgementStatus,
@@ -78,16 +78,6 @@ class Pushed:
         return self.availability + self.rates + self.confirmations
 
 
-@dataclass(frozen=True, slots=True)
-class _Slice:
-    tenant_id: str
-    property_id: str
-    room_types: tuple[str, ...]
-    start: date | None
-    end: date | None
-    pending_only: bool
-
-
 class ChannelSync:
     """Mirror and push for the channel of ``client``; one instance per deployment."""
 
@@ -106,41 +96,42 @@ class ChannelSync:
     # -- events ------------------------------------------------------------------------
 
     async def availability_changed(self, event: AvailabilityChanged) -> Pushed:
-        await in_thread(self.record, event)
-        m = event.meta
-        return await self.push(
-            m.tenant_id,
-            m.property_id,
-            room_types=(event.room_type_id,),
-            start=event.start_date,
-            end=event.end_date,
-            rates=False,
-        )
+        return await self._record_and_push(event, event.start_date, event.end_date, rates=False)
 
     async def rate_changed(self, event: RateChanged) -> Pushed:
-        await in_thread(self.record, event)
-        m = event.meta
-        return await self.push(
-            m.tenant_id,
-            m.property_id,
-            room_types=(event.room_type_id,),
-            start=event.start_date,
-            end=event.end_date,
-            availability=False,
+        return await self._record_and_push(
+            event, event.start_date, event.end_date, availability=False
         )
 
     async def capacity_changed(self, event: RoomTypeCapacityChanged) -> Pushed:
         """Record the room type's new capacity; push the nights whose shown units it alters
         (still pending, so a redelivery after a failed push finishes the job)."""
+        return await self._record_and_push(
+            event, event.effective_from, None, pending_only=True, rates=False
+        )
+
+    async def _record_and_push(
+        self,
+        event: AvailabilityChanged | RateChanged | RoomTypeCapacityChanged,
+        start: date,
+        end: date | None,
+        *,
+        pending_only: bool = False,
+        availability: bool = True,
+        rates: bool = True,
+    ) -> Pushed:
+        """Record a change of one room type, then push its nights from ``start`` to ``end``."""
         await in_thread(self.record, event)
         m = event.meta
         return await self.push(
             m.tenant_id,
             m.property_id,
             room_types=(event.room_type_id,),
-            start=event.effective_from,
-            pending_only=True,
-            rates=False,
+            start=start,
+            end=end,
+            pending_only=pending_only,
+            availability=availability,
+            rates=rates,
         )
 
     async def sync_requested(self, event: ChannelSyncRequested) -> Pushed:
@@ -210,7 +201,7 @@ class ChannelSync:
         """Push the mirror's slice as coalesced ranges; each pushed range is marked done
         at once, so a failure part-way leaves only the rest pending."""
         pushed = Pushed()
-        where = _Slice(tenant_id, property_id, room_types, start, end, pending_only)
+        where = Slice(tenant_id, property_id, room_types, start, end, pending_only)
         if availability:
             runs = await in_thread(self._availability_runs, where)
             for run in runs:
@@ -249,31 +240,13 @@ class ChannelSync:
             else:
                 inventory.record_capacity(tx, self.channel, event)
 
-    def _availability_runs(self, where: _Slice) -> list[Run[AvailabilityRange]]:
+    def _availability_runs(self, where: Slice) -> list[Run[AvailabilityRange]]:
         with self.store.transaction() as tx:
-            return inventory.availability_runs(
-                tx,
-                self.channel,
-                where.tenant_id,
-                where.property_id,
-                room_types=where.room_types,
-                start=where.start,
-                end=where.end,
-                pending_only=where.pending_only,
-            )
+            return inventory.availability_runs(tx, self.channel, where)
 
-    def _rate_runs(self, where: _Slice) -> list[Run[RateRange]]:
+    def _rate_runs(self, where: Slice) -> list[Run[RateRange]]:
         with self.store.transaction() as tx:
-            return inventory.rate_runs(
-                tx,
-                self.channel,
-                where.tenant_id,
-                where.property_id,
-                room_types=where.room_types,
-                start=where.start,
-                end=where.end,
-                pending_only=where.pending_only,
-            )
+            return inventory.rate_runs(tx, self.channel, where)
 
     def _mark_availability(
         self, tenant_id: str, property_id: str, run: Run[AvailabilityRange]

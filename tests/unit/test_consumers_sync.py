@@ -224,7 +224,9 @@ async def test_a_failed_push_stays_pending_until_a_retry_succeeds(
 
 async def _pending(sync: ChannelSync) -> int:
     with sync.store.transaction() as tx:
-        runs = inventory.availability_runs(tx, sync.channel, T, P, pending_only=True)
+        runs = inventory.availability_runs(
+            tx, sync.channel, inventory.Slice(T, P, pending_only=True)
+        )
     return sum(len(r.nights) for r in runs)
 
 
