@@ -28,7 +28,7 @@ against a provider that is still down, `defer_acknowledgement` moves it to the o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from consumers.automation import conversations, messages
 from consumers.automation.conversations import AUTO_ACK_AUTHOR, Entry
@@ -114,20 +114,14 @@ class Inbox:
                 return False
             return conversations.record(
                 tx,
-                Entry(
-                    tenant_id=m.tenant_id,
-                    message_id=event.message_id,
-                    conversation_id=event.conversation_id,
-                    property_id=m.property_id,
-                    booking_id=event.booking_id,
-                    guest_id=event.guest_id,
-                    direction="outbound",
-                    channel=event.channel.value,
+                _entry(
+                    event,
+                    event.message_id,
+                    "outbound",
                     author=event.sent_by,
                     template_id=event.template_id,
                     body=event.body,
                     at=event.sent_at,
-                    event_id=str(m.event_id),
                 ),
             )
 
@@ -137,20 +131,14 @@ class Inbox:
         with self.store.transaction() as tx:
             if not tx.claim(SCOPE, m.event_id):
                 return False, messages.get(tx, m.tenant_id, reply_id), None
-            inbound = Entry(
-                tenant_id=m.tenant_id,
-                message_id=event.message_id,
-                conversation_id=event.conversation_id,
-                property_id=m.property_id,
-                booking_id=event.booking_id,
-                guest_id=event.guest_id,
-                direction="inbound",
-                channel=event.channel.value,
+            inbound = _entry(
+                event,
+                event.message_id,
+                "inbound",
                 author=event.guest_id,
                 template_id=None,
                 body=event.body,
                 at=event.received_at,
-                event_id=str(m.event_id),
             )
             if not conversations.record(tx, inbound):
                 return False, messages.get(tx, m.tenant_id, reply_id), None
@@ -183,20 +171,14 @@ class Inbox:
             )
             conversations.record(
                 tx,
-                Entry(
-                    tenant_id=m.tenant_id,
-                    message_id=reply_id,
-                    conversation_id=event.conversation_id,
-                    property_id=m.property_id,
-                    booking_id=event.booking_id,
-                    guest_id=event.guest_id,
-                    direction="outbound",
-                    channel=event.channel.value,
+                _entry(
+                    event,
+                    reply_id,
+                    "outbound",
                     author=AUTO_ACK_AUTHOR,
                     template_id=ACK_TEMPLATE,
                     body=rendered.body,
                     at=event.received_at,
-                    event_id=str(m.event_id),
                 ),
             )
             return True, messages.get(tx, m.tenant_id, reply_id), None
@@ -211,6 +193,36 @@ class Inbox:
     def _defer(self, event: GuestMessageReceived, reason: str) -> bool:
         with self.store.transaction() as tx:
             return messages.defer(tx, event.meta.tenant_id, ack_id(event.message_id), reason)
+
+
+def _entry(
+    event: GuestMessageSent | GuestMessageReceived,
+    message_id: str,
+    direction: str,
+    *,
+    author: str | None,
+    template_id: str | None,
+    body: str,
+    at: datetime,
+) -> Entry:
+    """A conversation entry caused by ``event``: its tenant, conversation, property, booking,
+    guest, channel and event id; the rest as given."""
+    m = event.meta
+    return Entry(
+        tenant_id=m.tenant_id,
+        message_id=message_id,
+        conversation_id=event.conversation_id,
+        property_id=m.property_id,
+        booking_id=event.booking_id,
+        guest_id=event.guest_id,
+        direction=direction,
+        channel=event.channel.value,
+        author=author,
+        template_id=template_id,
+        body=body,
+        at=at,
+        event_id=str(m.event_id),
+    )
 
 
 def _variables(event: GuestMessageReceived) -> dict[str, str]:
