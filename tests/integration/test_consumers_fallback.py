@@ -22,16 +22,14 @@ from types import ModuleType
 import pytest
 
 import frontdesk
-from consumers.automation import wiring as automation_wiring
-from consumers.common import wiring
 from consumers.fakes.ota import FakeOta
-from consumers.fallback import wiring as fallback_wiring
 from consumers.sync import wiring as sync_wiring
 from frontdesk import headers
 from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.events import AvailabilityChanged
 from frontdesk.worker import held_keys
 from tests.integration.worker.harness import drain_all, eventually, header, make_topology, running
+from tests.support.consumers import deployment_env
 from tests.support.events import publish
 from tests.support.kafka import Cluster
 
@@ -49,30 +47,14 @@ def ota() -> Iterator[FakeOta]:
 def apps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ota: FakeOta
 ) -> Iterator[tuple[ModuleType, ModuleType]]:
-    monkeypatch.setenv("FRONTDESK_STORE_URL", f"sqlite:///{tmp_path / 'consumers.db'}")
-    monkeypatch.setenv("FRONTDESK_OTA_URL", ota.url)
-    monkeypatch.setenv("FRONTDESK_HTTP_TIMEOUT", "2")
-    caches = (
-        wiring.settings,
-        wiring.store,
-        sync_wiring.channel_sync,
-        automation_wiring.dispatcher,
-        fallback_wiring.deferred_pushes,
-        fallback_wiring.deferred_messages,
-        fallback_wiring.follow_ups,
-    )
-    for cached in caches:
-        cached.cache_clear()
-    from consumers.fallback import app as fallback
-    from consumers.sync import app as sync
+    with deployment_env(monkeypatch, f"sqlite:///{tmp_path / 'consumers.db'}", ota):
+        from consumers.fallback import app as fallback
+        from consumers.sync import app as sync
 
-    # Quick to open and to probe again, so the scenario takes seconds.
-    policy = frontdesk.BreakerPolicy(failure_rate=0.5, window=30, min_calls=2, open_for=1.5)
-    monkeypatch.setattr(sync.app, "breaker", policy)
-    yield sync, fallback
-    wiring.store().close()
-    for cached in caches:
-        cached.cache_clear()
+        # Quick to open and to probe again, so the scenario takes seconds.
+        policy = frontdesk.BreakerPolicy(failure_rate=0.5, window=30, min_calls=2, open_for=1.5)
+        monkeypatch.setattr(sync.app, "breaker", policy)
+        yield sync, fallback
 
 
 def change(property_id: str, units: int, minute: int) -> AvailabilityChanged:

@@ -13,14 +13,12 @@ from types import ModuleType
 
 import pytest
 
-from consumers.automation import wiring as automation_wiring
-from consumers.common import wiring
 from consumers.fakes.ota import FakeOta
-from consumers.fallback import wiring as fallback_wiring
 from consumers.sync import wiring as sync_wiring
 from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.events import AvailabilityChanged
 from tests.integration.worker.harness import eventually, make_topology, running
+from tests.support.consumers import deployment_env
 from tests.support.events import publish
 from tests.support.kafka import Cluster
 
@@ -36,25 +34,10 @@ def ota() -> Iterator[FakeOta]:
 
 @pytest.fixture
 def sync_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ota: FakeOta) -> Iterator[ModuleType]:
-    monkeypatch.setenv("FRONTDESK_STORE_URL", f"sqlite:///{tmp_path / 'sync.db'}")
-    monkeypatch.setenv("FRONTDESK_OTA_URL", ota.url)
-    monkeypatch.setenv("FRONTDESK_HTTP_TIMEOUT", "2")
-    caches = (
-        wiring.settings,
-        wiring.store,
-        sync_wiring.channel_sync,
-        automation_wiring.dispatcher,
-        fallback_wiring.deferred_pushes,
-        fallback_wiring.deferred_messages,
-    )
-    for cached in caches:
-        cached.cache_clear()
-    from consumers.sync import app as module
+    with deployment_env(monkeypatch, f"sqlite:///{tmp_path / 'sync.db'}", ota):
+        from consumers.sync import app as module
 
-    yield module
-    wiring.store().close()
-    for cached in caches:
-        cached.cache_clear()
+        yield module
 
 
 def change(units: int, minute: int) -> AvailabilityChanged:

@@ -16,7 +16,6 @@ import pytest
 
 from consumers.common.errors import NonRetryableError, TransitionError, UnknownEntityError
 from consumers.common.store import Store
-from consumers.fakes.databases import postgres_schema
 from consumers.operational import bookings, housekeeping, maintenance, payments
 from consumers.operational.bookings import Status
 from consumers.operational.service import Operations
@@ -33,23 +32,17 @@ from frontdesk.events import (
     PaymentCaptured,
     PaymentRefunded,
 )
+from tests.support.consumers import STORES, open_store
 from tests.support.postgres import postgres_dsn  # noqa: F401 - session fixture
 
 T, P = "acme", "lisbon-1"
 NOON = datetime(2025, 7, 4, 11, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'ops.db'}")
+    with open_store(request, tmp_path / "ops.db") as s:
         yield s
-        s.close()
-        return
-    with postgres_schema(request.getfixturevalue("postgres_dsn")) as url:
-        s = Store(url)
-        yield s
-        s.close()
 
 
 @pytest.fixture

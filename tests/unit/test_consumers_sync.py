@@ -15,7 +15,6 @@ import pytest
 from consumers.common.errors import DependencyError, NonRetryableError, RejectedError
 from consumers.common.http import retry_after_seconds
 from consumers.common.store import Store
-from consumers.fakes.databases import postgres_schema
 from consumers.fakes.ota import FakeOta
 from consumers.sync import inventory
 from consumers.sync.ota import OtaClient
@@ -28,11 +27,18 @@ from frontdesk.events import (
     RateChanged,
     RoomTypeCapacityChanged,
 )
+from tests.support.consumers import STORES, open_store
 from tests.support.postgres import postgres_dsn  # noqa: F401 - session fixture
 
 T, P, CH = "acme", "lisbon-1", "booking_com"
 D = date(2025, 8, 1)
 T0 = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with open_store(request, tmp_path / "sync.db") as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +52,6 @@ def fresh_ota(ota: FakeOta) -> FakeOta:
     ota.recover()
     ota.reset()
     return ota
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'sync.db'}")
-        yield s
-        s.close()
-        return
-    with postgres_schema(request.getfixturevalue("postgres_dsn")) as url:
-        s = Store(url)
-        yield s
-        s.close()
 
 
 @pytest.fixture
