@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from frontdesk.broker import BrokerError, LocalBroker
 from tests.reliability import report
 
 HERE = Path(__file__).parent
@@ -27,3 +30,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for name, figures in report.collected.items():
         terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True)}")
     terminalreporter.write_line(f"(also in {report.RESULTS})")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    """A single-node broker of this test alone (tmp data dir, free port), whatever
+    ``FRONTDESK_BOOTSTRAP_SERVERS`` says: killing it disturbs no other test."""
+    broker = LocalBroker(tmp_path / "broker", port=_free_port())
+    try:
+        broker.start(timeout=120)
+    except BrokerError as exc:
+        pytest.fail(f"could not start the scenario's own broker: {exc}", False)
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -8,7 +8,9 @@ and point the app at the scenario's journal, topology and cluster.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from frontdesk.broker import LocalBroker
 from frontdesk.topology import Topology
 from tests.integration.worker.harness import REPO, write_topology
 from tests.reliability import journal
@@ -48,6 +51,9 @@ class Scenario:
             "FRONTDESK_TOPOLOGY": str(write_topology(topology, tmp / "topology.yaml")),
             "FRONTDESK_HOME": str(tmp / "home"),
             "FD_REL_DB": str(self.db),
+            # a worker killed with SIGABRT (a hung one, see Supervised.abort_children)
+            # writes every thread's stack to its log
+            "PYTHONFAULTHANDLER": "1",
             **env,
         }
         self._logs = 0
@@ -118,6 +124,29 @@ class Supervised(_Process):
         wait_for(lambda: len(self.children()) >= count, timeout, f"{count} worker processes")
         return self.children()
 
+    def wait_ready(self, count: int, timeout: float = 60) -> float:
+        """Until ``count`` worker processes have said "ready" (they own partitions)."""
+        pattern = re.compile(r"frontdesk\.worker: worker \S+ ready")
+        return wait_for(
+            lambda: len(pattern.findall(self.output(tail=10**8))) >= count,
+            timeout,
+            f"{count} workers ready",
+        )
+
+    def abort(self, timeout: float = 30) -> int:
+        """Stop at once, for a scenario that failed with workers that may hang: SIGTERM
+        the supervisor (so it restarts nothing), then SIGABRT every worker process. The
+        workers run with ``PYTHONFAULTHANDLER``, so each log ends with the stack of every
+        thread (where it hung), and nobody waits out the supervisor's grace period."""
+        victims = self.children()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)  # the supervisor is stopping: it restarts no slot from now on
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGABRT)
+        return self.stop(timeout)
+
 
 class Single(_Process):
     """One worker process with a stable id (a pod of a scaled deployment)."""
@@ -146,9 +175,41 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, every: float 
     return time.monotonic() - began
 
 
+def wait_settled(count: Callable[[], int], target: int, quiet: float, timeout: float) -> int:
+    """Poll ``count`` until it reaches ``target``, stops growing for ``quiet`` seconds, or
+    ``timeout`` passes; its last value. For a scenario that must *measure* a shortfall
+    (events that never come) rather than only time out on it."""
+    began = last_change = time.monotonic()
+    value = count()
+    while value < target and time.monotonic() - began < timeout:
+        time.sleep(0.5)
+        now = count()
+        if now != value:
+            value, last_change = now, time.monotonic()
+        elif time.monotonic() - last_change > quiet:
+            break
+    return value
+
+
+def cluster_of(broker: LocalBroker) -> Cluster:
+    """The `Cluster` handle of a running `LocalBroker` (a scenario's own broker)."""
+    state = broker.status()
+    assert state is not None, "the broker is not running"
+    return Cluster(state.client_config(), origin=f"own local {state.version}")
+
+
 def committed_to_end(cluster: Cluster, group: str, topics: list[str]) -> bool:
     """The group's committed offsets equal the end of every partition of ``topics``."""
     return all(cluster.committed(group, t) == cluster.end_offsets(t) for t in topics)
 
 
-__all__ = ["APP", "Scenario", "Single", "Supervised", "committed_to_end", "wait_for"]
+__all__ = [
+    "APP",
+    "Scenario",
+    "Single",
+    "Supervised",
+    "cluster_of",
+    "committed_to_end",
+    "wait_for",
+    "wait_settled",
+]

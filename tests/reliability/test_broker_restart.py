@@ -1,0 +1,191 @@
+"""Contract: SIGKILLing the broker mid-stream and starting it again on the same data
+directory and port loses nothing and keeps per-key order; the producer SDK and the worker
+processes recover by themselves, with nobody restarting them.
+
+The scenario runs its *own* single-node broker (a `LocalBroker` in the test's tmp dir, on a
+free port), never the session's. ``frontdesk worker tests.reliability.app:app --processes
+2`` (the product's supervisor) consumes a 6-partition topic while the producer SDK sends
+ordered events over 200 properties at a steady rate, keeping every delivery handle. Once
+the workers are well under way the broker is SIGKILLed (`LocalBroker.kill`) and started
+again at once (`LocalBroker.start`, same data dir and port): its log, its group
+coordinator and its transaction coordinator recover from disk. Meanwhile the producer
+keeps sending (librdkafka buffers), the workers' consumers and transactional producers
+lose their connections, checkpoints fail, and fetched records are handled but cannot be
+committed. The run must end with:
+
+* every delivery handle confirmed, none failed (the outage is far shorter than the
+  producer's ``message.timeout.ms``, 120 s);
+* every produced event handled at least once and its side effect applied; the group's
+  offsets committed to the end of every partition;
+* per key, no event handled before an earlier one (the first handling of each event
+  follows production order; see `tests.reliability.checks`);
+* duplicates only where at-least-once allows them (records handled but not committed
+  when the broker died are handled again), and none after the idempotency helper;
+* recovery: once the broker answers again, every partition handles events produced after
+  the kill, and every event is handled within ``MAX_CATCH_UP_S`` of the producer's last
+  confirmation. A worker process that exits (fenced, fatal error) counts as recovered
+  only because the supervisor restarts it; the exits are reported.
+
+Today the workers do not recover (three runs, three ways of not recovering, each
+measured in the figures: ``partitions_handling_after_restart``, ``worker_process_exits``,
+``unstable_offset_partitions``):
+
+* a checkpoint blocks for good inside ``send_offsets_to_transaction``: librdkafka ignores
+  the call's timeout when the coordinator went away under it, nothing is committed again
+  and SIGTERM cannot stop the process (minimal reproduction:
+  `test_broker_restart_stall.py`);
+* or the checkpoint that failed during the outage cannot be aborted
+  (``INVALID_TXN_STATE``, fatal): the process exits, the supervisor restarts it, and the
+  new process is assigned the partitions but fetches nothing;
+* or the processes never get partitions again after losing them to the session timeout.
+
+In the last two, the group's committed offsets stay ``UNSTABLE_OFFSET_COMMIT`` (a
+transaction holding offsets for them is never completed), which a ``read_committed``
+consumer waits on before it fetches. Hence ``xfail(strict=True)``: the producer side is
+measured and reported all the same, and the whole contract is checked once the runtime
+recovers (the test then XPASSes and fails the build until the mark is removed).
+docs/reliability.md, "Findings".
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, TopicPartition
+
+from frontdesk.broker import LocalBroker
+from tests.integration.worker.harness import make_topology
+from tests.reliability import report
+from tests.reliability.checks import Delivery, verdict
+from tests.reliability.harness import (
+    Scenario,
+    Supervised,
+    cluster_of,
+    committed_to_end,
+    wait_for,
+)
+from tests.reliability.journal import now_ms
+from tests.reliability.stream import PacedProducer, plan
+from tests.support.kafka import Cluster
+
+EVENTS = 24_000
+KEYS = 200
+PARTITIONS = 6
+PROCESSES = 2
+RATE = 1_000  # events/s: ~24 s of production, the outage (~5-15 s) in the middle
+KILL_AFTER = 3_000  # events handled before the broker is killed
+MAX_CATCH_UP_S = 30  # producer done -> every event handled (they handle ~3,000/s)
+
+
+def first_handling_after(
+    ok: list[Delivery], sent_at: dict[str, int], kill_ms: int, main: str
+) -> dict[int, int]:
+    """Per partition of ``main``: when it first handled an event sent after ``kill_ms``
+    (such an event can only have been fetched from the restarted broker)."""
+    first: dict[int, int] = {}
+    for d in ok:
+        if d.topic == main and sent_at.get(d.event_id, 0) > kill_ms:
+            first.setdefault(d.partition, d.at_ms)
+    return first
+
+
+def unstable_offsets(cluster: Cluster, scenario: Scenario) -> int | str:
+    """How many main partitions the group cannot read committed offsets of because a
+    transaction holding offsets for them is still open (``UNSTABLE_OFFSET_COMMIT``, what
+    a ``read_committed`` consumer waits on before it fetches anything)."""
+    parts = [TopicPartition(scenario.main, p) for p in range(PARTITIONS)]
+    request = [ConsumerGroupTopicPartitions(scenario.group, parts)]
+    try:
+        futures = cluster.admin.list_consumer_group_offsets(request, require_stable=True)
+        answer = next(iter(futures.values())).result(20)
+    except Exception as exc:  # a diagnostic: report, never fail the scenario for it
+        return repr(exc)
+    unstable = KafkaError.UNSTABLE_OFFSET_COMMIT
+    return sum(
+        1 for tp in answer.topic_partitions or [] if tp.error and tp.error.code() == unstable
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime: after a broker restart a checkpoint blocks for good in "
+    "send_offsets_to_transaction, so the workers stop committing and rejoining "
+    "(docs/reliability.md, 'Findings')",
+)
+def test_broker_sigkill_and_restart_mid_stream(own_broker: LocalBroker, tmp_path: Path) -> None:
+    began = time.monotonic()
+    cluster = cluster_of(own_broker)
+    topology = make_topology(cluster, partitions=PARTITIONS, tiers="1s, 2s")
+    scenario = Scenario(cluster, topology, tmp_path)
+    planned = plan(EVENTS, keys=KEYS, seed=3)
+    workers = Supervised(scenario, PROCESSES)
+    producer = PacedProducer(cluster.config, topology, planned, rate=RATE)
+    figures: dict[str, Any] = {"processes": PROCESSES, "partitions": PARTITIONS}
+    kill_ms = back_ms = 0
+    recovered = False
+    try:
+        workers.wait_children(PROCESSES)
+        producer.start()
+        wait_for(lambda: scenario.handled() >= KILL_AFTER, 60, "the workers to get going")
+        figures["sent_before_kill"] = producer.progress
+        kill_ms = now_ms()
+        own_broker.kill()
+        own_broker.start(timeout=120)
+        back_ms = now_ms()
+        figures["outage_ms"] = back_ms - kill_ms
+        assert not producer.done.is_set(), "the outage must happen mid-stream"
+
+        sent = producer.join(timeout=240)
+        producer_done_ms = now_ms()
+        figures["max_produce_confirm_ms"] = sent.max_confirm_ms
+        figures["produce_failed"] = len(sent.failed)
+        assert not sent.failed, sent.failed[:5]
+        assert sent.confirmed == EVENTS
+        wait_for(
+            lambda: scenario.handled() >= EVENTS,
+            MAX_CATCH_UP_S,
+            "every event handled after the broker restart",
+            every=0.5,
+        )
+        figures["producer_done_to_all_handled_ms"] = now_ms() - producer_done_ms
+        wait_for(
+            lambda: committed_to_end(cluster, scenario.group, [scenario.main]),
+            30,
+            "offsets committed to the end after the broker restart",
+            every=0.5,
+        )
+        recovered = True
+    finally:
+        if not recovered:
+            figures["unstable_offset_partitions"] = unstable_offsets(cluster, scenario)
+        code = workers.stop() if recovered else workers.abort()
+        log = workers.output(tail=10**8)
+        ok = verdict(scenario, planned).ok
+        first = first_handling_after(ok, producer.figures.sent_at_ms, kill_ms, scenario.main)
+        figures.update(
+            {
+                "recovered": recovered,
+                "events_handled": len({d.event_id for d in ok}),
+                "partitions_handling_after_restart": len(first),
+                "worker_recovery_ms": max(first.values()) - back_ms
+                if len(first) == PARTITIONS
+                else None,
+                "worker_process_exits": re.findall(r"exited with (\S+);", log),
+                "checkpoint_failures_logged": log.count("checkpoint failed")
+                + log.count("checkpoint aborted"),
+                "runtime_s": round(time.monotonic() - began, 1),
+            }
+        )
+        report.record("broker_sigkill_restart", figures)
+    assert code == 0, log[-4000:]
+
+    result = verdict(scenario, planned)
+    result.assert_nothing_lost()
+    result.assert_order()
+    result.assert_no_duplicate_effects()
+    figures.update(result.figures())
+    report.record("broker_sigkill_restart", figures)
