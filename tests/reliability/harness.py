@@ -133,6 +133,19 @@ class Supervised(_Process):
             f"{count} workers ready",
         )
 
+    def stop_or_abort(self, grace: float = 15, timeout: float = 30) -> int:
+        """SIGTERM; if the workers have not all stopped within ``grace`` seconds (one is
+        hung), SIGABRT them, which writes their stacks to the log (see `abort`)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            for pid in self.children():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGABRT)
+        return self.stop(timeout)
+
     def abort(self, timeout: float = 30) -> int:
         """Stop at once, for a scenario that failed with workers that may hang: SIGTERM
         the supervisor (so it restarts nothing), then SIGABRT every worker process. The

@@ -162,7 +162,8 @@ def test_broker_sigkill_and_restart_mid_stream(own_broker: LocalBroker, tmp_path
     finally:
         if not recovered:
             figures["unstable_offset_partitions"] = unstable_offsets(cluster, scenario)
-        code = workers.stop() if recovered else workers.abort()
+        # a hung worker is not waited for (the supervisor's grace is 45 s): SIGABRT
+        code = workers.stop_or_abort(grace=15) if recovered else workers.abort()
         log = workers.output(tail=10**8)
         ok = verdict(scenario, planned).ok
         first = first_handling_after(ok, producer.figures.sent_at_ms, kill_ms, scenario.main)

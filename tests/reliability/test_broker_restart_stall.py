@@ -34,7 +34,7 @@ from tests.reliability.harness import (
 )
 from tests.reliability.stream import plan
 
-RECOVERY_S = 20  # broker back -> the new events handled *and* committed
+RECOVERY_S = 15  # broker back -> the new events handled *and* committed
 
 
 @pytest.mark.xfail(
