@@ -139,10 +139,13 @@ def measure_lag(
     namespace: str | None = None,
     sample: int = SAMPLE,
     timeout: float = 30.0,
+    topics: Sequence[str] = (),
 ) -> LagReport:
     """Lag of ``groups`` (default: every group with committed offsets) on every partition of
-    every topic they have committed on. ``config`` is the librdkafka client configuration for
-    the temporary reading consumer; ``namespace`` is the topology's, to recognise queues."""
+    every topic they have committed on, and of ``topics`` (which a group may not have
+    committed on yet: a retry tier that just received its first event). ``config`` is the
+    librdkafka client configuration for the temporary reading consumer; ``namespace`` is the
+    topology's, to recognise queues."""
     now = datetime.now(UTC)
     if groups is None:
         listing = admin.list_consumer_groups(request_timeout=timeout).result(timeout=timeout)
@@ -150,15 +153,17 @@ def measure_lag(
             g.group_id for g in listing.valid if not g.group_id.startswith(_INTERNAL_GROUPS)
         )
     committed = {g: committed_offsets(admin, g, timeout) for g in groups}
-    topics = sorted({t for offsets in committed.values() for t, _ in offsets})
-    partitions = _partitions(admin, topics, timeout)
+    named = set(topics)
+    partitions = _partitions(
+        admin, sorted(named | {t for offsets in committed.values() for t, _ in offsets}), timeout
+    )
     ends = _list_offsets(admin, partitions, OffsetSpec.latest(), timeout)  # type: ignore[no-untyped-call]
     starts = _list_offsets(admin, partitions, OffsetSpec.earliest(), timeout)  # type: ignore[no-untyped-call]
     snapshot = _Snapshot(starts, ends, config, namespace, sample, now, timeout)
     report = LagReport(now, sample)
     for group in groups:
         state, members = _describe(admin, group, timeout)
-        topics_of_group = {t for t, _ in committed[group]}
+        topics_of_group = named | {t for t, _ in committed[group]}
         mine = [tp for tp in partitions if tp[0] in topics_of_group]
         report.groups.append(snapshot.group_lag(group, state, members, mine, committed[group]))
     return report
@@ -200,6 +205,11 @@ class _Snapshot:
             if key in waiting_from
         }
         heads = _read_waiting(self.config, waiting_from, self.ends, wants, self.timeout)
+        for key, read in heads.items():
+            if read.complete:
+                # Offsets also count transaction markers, which no consumer ever sees: a
+                # partition whose waiting range was read to its end waits for what was read.
+                lags[key] = sum(read.tenants.values())
 
         rows: list[PartitionLag] = []
         by_tenant: dict[tuple[str | None, str], int] = defaultdict(int)

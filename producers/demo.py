@@ -1,12 +1,13 @@
 """The demo: the whole frontdesk story on one machine, in about a minute.
 
 ``frontdesk demo`` (and ``make demo``) runs it: the embedded Kafka broker (or the cluster in
-``FRONTDESK_BOOTSTRAP_SERVERS``), the demo topology (``deploy/topology.demo.yaml``: the
-``demo`` namespace, retry tiers of seconds), the four consumer deployments as real worker
-processes, a fake channel manager (OTA) and messaging provider that fail for a while,
-simulated PMS traffic, and a few deliberately bad events. It waits until every worker group
-has committed to the end of its topics, reads the workers' own Prometheus counters, and
-prints what happened: handled, retried per tier, dead-lettered with reasons, diverted,
+``FRONTDESK_BOOTSTRAP_SERVERS``), the demo topology (``deploy/topology.demo.yaml``, retry
+tiers of seconds) in a namespace of its own for each run (``demo-<time>``, so a run's
+figures are its own; the previous run's topics are deleted), the four consumer deployments
+as real worker processes, a fake channel manager (OTA) and messaging provider that are down
+for a while, simulated PMS traffic, and a few deliberately bad events. It waits until every
+worker group has committed to the end of its topics, reads the workers' own Prometheus
+counters, and prints what happened: handled, retried per tier, dead-lettered with reasons, diverted,
 held keys, per tenant.
 
 Everything it reports is measured from the running system; the only things it decides are
@@ -16,10 +17,12 @@ the traffic (seeded) and the trouble it injects, which it lists before it starts
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka import Producer as KafkaProducer
 from confluent_kafka.admin import AdminClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -39,19 +41,23 @@ from prometheus_client.parser import text_string_to_metric_families
 from consumers.fakes.messaging import FakeMessaging
 from consumers.fakes.ota import FakeOta
 from frontdesk import headers
+from frontdesk.admin.groups import describe_group
 from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.codec import default_codec
 from frontdesk.connection import default_broker
 from frontdesk.events import GuestCheckedOut
+from frontdesk.lag import measure_lag
 from frontdesk.naming import retry_topic
 from frontdesk.producer import Producer
 from frontdesk.queues import QueueType
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology, load_topology
+from frontdesk.worker import HeldKey, held_keys
 from producers.simulator import Simulation, run, tenant_ids
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_TOPOLOGY = REPO / "deploy" / "topology.demo.yaml"
+"""The template of each run's topology; its ``namespace: demo`` becomes ``demo-<time>``."""
 
 DEPLOYMENTS: dict[QueueType, str] = {
     QueueType.OPERATIONAL: "consumers.operational.app:app",
@@ -71,10 +77,11 @@ class DemoOptions:
     seed: int = 7
     tenants: int = 4
     properties: int = 6
-    ota_failures: int = 40
-    """Pushes the fake OTA answers with 500 before it recovers: they go through retries."""
-    messaging_failures: int = 10
-    timeout: float = 150.0
+    ota_outage: float = 20.0
+    """Seconds the fake OTA answers 500 from the start: retries, then its circuit breaker
+    opens and pushes are diverted to the fallback queue until it is back."""
+    messaging_outage: float = 5.0
+    timeout: float = 180.0
     """Seconds to wait for the workers to finish before reporting what is still pending."""
     workdir: Path = field(default_factory=lambda: Path.home() / ".local/share/frontdesk/demo")
 
@@ -101,6 +108,9 @@ class DemoReport:
     ota_pushes: int
     messages_sent: int
     bootstrap: str
+    topology_file: Path
+    held: list[HeldKey]
+    """Keys whose ordered events wait behind a dead-lettered one, until an operator acts."""
 
 
 def _free_port() -> int:
@@ -170,13 +180,14 @@ def _scrape(ports: dict[QueueType, int]) -> WorkerCounts:
                 if family.name == "frontdesk_events_handled":
                     counts.handled[(queue.value, labels.get("tenant", "?"))] += value
                 elif family.name == "frontdesk_events_failed":
-                    counts.failed_attempts[queue.value] += value
+                    if labels.get("outcome") == "divert":
+                        counts.diverted[queue.value] += value
+                    else:
+                        counts.failed_attempts[queue.value] += value
                 elif family.name == "frontdesk_retries":
                     counts.retries[(queue.value, labels.get("tier", "?"))] += value
                 elif family.name == "frontdesk_dlq_dispatches":
                     counts.dead_letters[(queue.value, labels.get("reason", "?"))] += value
-                elif family.name == "frontdesk_diversions":
-                    counts.diverted[queue.value] += value
     return counts
 
 
@@ -188,28 +199,37 @@ def _group_topics(topology: Topology, queue: QueueType) -> list[str]:
     return topics
 
 
-def _pending(config: dict[str, Any], topology: Topology) -> dict[str, int]:
-    """Records each deployment's group has not yet committed past, per group."""
+def _pending(admin: AdminClient, config: dict[str, Any], topology: Topology) -> dict[str, int]:
+    """Records each deployment's group has yet to handle, per app: its main topics and
+    retry tiers, including tiers it has not committed on yet."""
     pending: dict[str, int] = {}
     for queue, target in DEPLOYMENTS.items():
         name = _app_name(target)
-        group = f"{topology.namespace}.frontdesk.{name}" if topology.namespace else name
-        consumer = Consumer({**config, "group.id": group, "enable.auto.commit": False})
-        try:
-            parts = []
-            for topic in _group_topics(topology, queue):
-                meta = consumer.list_topics(topic, timeout=10).topics[topic]
-                parts += [TopicPartition(topic, p) for p in meta.partitions]
-            committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(parts)}
-            left = 0
-            for tp in parts:
-                low, high = consumer.get_watermark_offsets(tp, timeout=10)
-                done = committed[(tp.topic, tp.partition)]
-                left += high - max(done if done >= 0 else low, low)
-            pending[name] = left
-        finally:
-            consumer.close()
+        report = measure_lag(
+            admin, config, [_group(topology, target)], namespace=topology.namespace, sample=1,
+            topics=_group_topics(topology, queue),
+        )  # fmt: skip
+        pending[name] = sum(g.lag for g in report.groups)
     return pending
+
+
+def _group(topology: Topology, target: str) -> str:
+    name = _app_name(target)
+    return f"{topology.namespace}.frontdesk.{name}" if topology.namespace else name
+
+
+def _wait_until_joined(admin: AdminClient, topology: Topology, timeout: float) -> None:
+    """Block until every deployment's group is stable with a member, so the traffic and the
+    outages start when the workers are there to meet them (a cold start takes seconds)."""
+    groups = [_group(topology, target) for target in DEPLOYMENTS.values()]
+    deadline = time.monotonic() + timeout
+    while True:
+        described = [describe_group(admin, g, 10) for g in groups]
+        if all(d is not None and d.members and d.state.name == "STABLE" for d in described):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the workers did not join their groups within {timeout:.0f}s")
+        time.sleep(0.5)
 
 
 def _app_name(target: str) -> str:
@@ -252,31 +272,59 @@ def _inject_bad_events(producer: Producer, topology: Topology, tenants: list[str
     ]
 
 
+def _fresh_run(admin: AdminClient, workdir: Path, say: Say) -> tuple[Topology, Path]:
+    """A namespace and working directory for this run; the previous run's topics, stores and
+    logs are removed first (only ``demo-*`` namespaces: nothing else is touched)."""
+    old = [t for t in admin.list_topics(timeout=30).topics if t.startswith("demo-")]
+    if old:
+        say(f"deleting {len(old)} topics of the previous demo run")
+        for future in admin.delete_topics(old, operation_timeout=30).values():
+            future.result()
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    text = DEMO_TOPOLOGY.read_text().replace(
+        "namespace: demo", f"namespace: demo-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    )
+    topology_file = workdir / "topology.yaml"
+    topology_file.write_text(text)
+    return load_topology(topology_file), topology_file
+
+
+def _outage(server: FakeOta | FakeMessaging, status: int, seconds: float) -> threading.Timer:
+    """Make ``server`` answer ``status`` to everything for ``seconds``, then recover."""
+    server.fail(status)
+    timer = threading.Timer(seconds, server.recover)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 def run_demo(options: DemoOptions, settings: Settings, say: Say) -> DemoReport:
     began = time.monotonic()
-    options.workdir.mkdir(parents=True, exist_ok=True)
     bootstrap = ensure_cluster(settings, say)
     config: dict[str, Any] = {"bootstrap.servers": bootstrap, **settings.security_config()}
-    topology = load_topology(DEMO_TOPOLOGY)
-    say(f"provisioning the demo topology on {bootstrap}")
     admin = AdminClient(config)
+    topology, topology_file = _fresh_run(admin, options.workdir, say)
+    say(f"provisioning the demo topology ({topology.namespace}.*) on {bootstrap}")
     apply_topics(admin, plan_topics(admin, topology))
 
     with ExitStack() as stack:
         ota = stack.enter_context(FakeOta())
         messaging = stack.enter_context(FakeMessaging())
-        ota.fail(500, times=options.ota_failures)
-        messaging.fail(503, times=options.messaging_failures)
-        injected = [
-            f"the channel manager (OTA) answers 500 to its first {options.ota_failures} pushes",
-            f"the messaging provider answers 503 to its first {options.messaging_failures}",
-        ]
         env = {"FRONTDESK_OTA_URL": ota.url, "FRONTDESK_MESSAGING_URL": messaging.url}
         say(f"starting {len(DEPLOYMENTS)} worker processes")
-        ports = stack.enter_context(_workers(DEMO_TOPOLOGY, bootstrap, options.workdir, env))
+        ports = stack.enter_context(_workers(topology_file, bootstrap, options.workdir, env))
+        _wait_until_joined(admin, topology, timeout=90)
+        stack.callback(_outage(ota, 500, options.ota_outage).cancel)
+        stack.callback(_outage(messaging, 503, options.messaging_outage).cancel)
+        injected = [
+            f"the channel manager (OTA) is down (HTTP 500) for the first {options.ota_outage:g}s",
+            f"the messaging provider is down (HTTP 503) for the first "
+            f"{options.messaging_outage:g}s",
+        ]
 
         demo_settings = settings.model_copy(
-            update={"bootstrap_servers": bootstrap, "topology": DEMO_TOPOLOGY}
+            update={"bootstrap_servers": bootstrap, "topology": topology_file}
         )
         tenants = tenant_ids(topology, options.tenants)
         simulation = Simulation(tenants, options.properties, options.seed)
@@ -292,11 +340,11 @@ def run_demo(options: DemoOptions, settings: Settings, say: Say) -> DemoReport:
 
         say("waiting for the workers to finish (retries included)")
         deadline = time.monotonic() + options.timeout
-        pending = _pending(config, topology)
+        pending = _pending(admin, config, topology)
         quiet = 0
         while time.monotonic() < deadline and quiet < 3:
             time.sleep(1)
-            pending = _pending(config, topology)
+            pending = _pending(admin, config, topology)
             quiet = quiet + 1 if not any(pending.values()) else 0
             say(f"waiting for the workers: {sum(pending.values())} records left")
         counts = _scrape(ports)
@@ -312,6 +360,8 @@ def run_demo(options: DemoOptions, settings: Settings, say: Say) -> DemoReport:
         ota_pushes=ota_pushes,
         messages_sent=messages_sent,
         bootstrap=bootstrap,
+        topology_file=topology_file,
+        held=held_keys(config, topology),
     )
 
 

@@ -13,7 +13,7 @@ from frontdesk.cli.common import console, fail, friendly_errors, settings
 def demo(
     events: Annotated[int, typer.Option(help="Simulated PMS events to send.")] = 2000,
     seed: Annotated[int, typer.Option(help="Same seed, same traffic.")] = 7,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 150.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 180.0,
 ) -> None:
     """Broker, topology, four worker deployments, PMS traffic with trouble, and a summary."""
     try:
@@ -64,6 +64,11 @@ def demo(
     for (queue, reason), n in sorted(counts.dead_letters.items()):
         reasons.add_row(queue, reason, str(n))
     console.print(reasons)
+    for held in report.held:
+        console.print(
+            f"Held key [bold]{held.key}[/] ({held.event_type} {held.stage}, "
+            f"{held.parked} parked): waits for `frontdesk dlq redrive` or `release`"
+        )
     console.print(
         f"The fake OTA accepted {report.ota_pushes} pushes; the messaging provider delivered "
         f"{report.messages_sent} messages."
@@ -71,8 +76,8 @@ def demo(
     if not report.drained:
         console.print(f"[yellow]Not finished within {timeout:.0f}s:[/] pending {report.pending}")
     console.print(
-        "\nThe broker keeps running. Review what happened with the demo topology:\n"
-        "  export FRONTDESK_TOPOLOGY=deploy/topology.demo.yaml\n"
+        "\nThe broker keeps running. Review what happened with this run's topology:\n"
+        f"  export FRONTDESK_TOPOLOGY={report.topology_file}\n"
         "  frontdesk dlq list     # the dead letters, with their reasons\n"
         "  frontdesk lag          # every group at the end of its topics\n"
         "  frontdesk console      # the review console (add a user first: see docs)\n"

@@ -113,3 +113,35 @@ def test_all_groups_listing_includes_the_group(kafka: Cluster) -> None:
     report = measure_lag(kafka.admin, kafka.config, namespace=ns, sample=1)
     assert group in {g.group for g in report.groups}
     assert not any(g.group.startswith("frontdesk-lag-") for g in report.groups)
+
+
+def test_transaction_markers_are_not_lag(kafka: Cluster) -> None:
+    """A transactional producer ends each transaction with a marker that takes an offset no
+    consumer ever sees; a group that handled every record has no lag, marker or not. Named
+    topics count even before the group has committed on them."""
+    topic = kafka.create_topic(unique("lag-txn"), partitions=1)
+    untouched = kafka.create_topic(unique("lag-new"), partitions=1)
+    producer = kafka.producer(**{"transactional.id": unique("lag-txn")})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for n in range(3):
+        producer.produce(topic, key=b"k", value=b"v%d" % n)
+    producer.commit_transaction(30)
+    group = unique("lag-txn-group")
+    consumer = kafka.consumer(group, **{"isolation.level": "read_committed"})
+    try:
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        seen = [m for m in (consumer.poll(5) for _ in range(3)) if m is not None]
+        assert [m.value() for m in seen] == [b"v0", b"v1", b"v2"]
+        consumer.commit(
+            offsets=[TopicPartition(topic, 0, seen[-1].offset() + 1)], asynchronous=False
+        )
+    finally:
+        consumer.close()
+    assert kafka.end_offsets(topic) == {0: 4}  # three records and the commit marker
+
+    kafka.produce(untouched, [(b"k", b"waiting")])
+    report = measure_lag(kafka.admin, kafka.config, [group], topics=[untouched])
+    (only,) = report.groups
+    by_topic = {p.topic: p.lag for p in only.partitions}
+    assert by_topic == {topic: 0, untouched: 1}
