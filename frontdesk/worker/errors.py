@@ -43,4 +43,16 @@ class WorkerFencedError(FrontdeskError):
     """
 
 
-__all__ = ["NonRetryableError", "PolicyError", "RetryableError", "WorkerFencedError"]
+class TransactionalProducerBrokenError(WorkerFencedError):
+    """The worker's transactional producer is stuck or keeps failing: nothing can be
+    committed any more. The process must exit so a restart of its slot (same transactional
+    id) fences it and aborts its open transaction."""
+
+
+__all__ = [
+    "NonRetryableError",
+    "PolicyError",
+    "RetryableError",
+    "TransactionalProducerBrokenError",
+    "WorkerFencedError",
+]

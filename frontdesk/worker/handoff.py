@@ -29,10 +29,11 @@ aborted forward is never seen.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,6 +240,9 @@ class TransactionalCommitter:
 
     Every method blocks on the broker, so the runner calls them from a dedicated thread;
     they must never run concurrently (transactions are strictly sequential per producer).
+    Each librdkafka call is timed (`in_call`), so the runner can tell one that does not
+    return: librdkafka does not always honour the timeout it is given (a
+    ``send_offsets_to_transaction`` after a broker restart was seen blocked for minutes).
     """
 
     def __init__(self, config: dict[str, Any], transactional_id: str, timeout: float = 30.0):
@@ -260,13 +264,33 @@ class TransactionalCommitter:
             logger=logging.getLogger("frontdesk.kafka"),
         )
         self.transactions = 0
+        self._parked_to: dict[str, int] = {}
+        self.in_call: tuple[str, float] | None = None
+        """The librdkafka call running now and when it started (monotonic), or ``None``."""
+
+    @contextlib.contextmanager
+    def _call(self, name: str) -> Iterator[None]:
+        self.in_call = (name, time.monotonic())
+        try:
+            yield
+        finally:
+            self.in_call = None
+
+    def stuck(self, bound: float) -> tuple[str, float] | None:
+        """The call running for longer than ``bound`` seconds, and for how long, if any."""
+        current = self.in_call
+        if current is None:
+            return None
+        elapsed = time.monotonic() - current[1]
+        return (current[0], elapsed) if elapsed > bound else None
 
     def start(self) -> None:
         """Register the transactional id: fences any older producer with the same id and
         aborts its open transaction, so a restarted worker slot cleans up after its
         predecessor at once."""
         try:
-            self._producer.init_transactions(self.timeout)
+            with self._call("init_transactions"):
+                self._producer.init_transactions(self.timeout)
         except KafkaException as exc:
             raise self._classify(exc) from exc
 
@@ -275,10 +299,14 @@ class TransactionalCommitter:
         forwards: Sequence[Forward],
         offsets: Sequence[TopicPartition],
         group_metadata: object,
-    ) -> None:
-        """Produce ``forwards`` and commit ``offsets`` in one transaction (see module doc)."""
+    ) -> dict[str, int]:
+        """Produce ``forwards`` and commit ``offsets`` in one transaction (see module doc).
+
+        Returns, per hold id, one past the highest parked-topic offset of the parks it
+        committed (a release must read at least that far before it may finish)."""
         try:
-            self._begin_and_produce(forwards)
+            with self._call("begin_transaction/produce"):
+                self._begin_and_produce(forwards)
             if offsets:  # a checkpoint may carry only state records (a release, a replay)
                 self._send_offsets(offsets, group_metadata)
             self._commit()
@@ -289,28 +317,45 @@ class TransactionalCommitter:
             self._abort()
             raise error from exc
         self.transactions += 1
+        self._producer.poll(0)  # delivery reports not served yet (normally none left)
+        parked_to, self._parked_to = self._parked_to, {}
+        return parked_to
 
     def _begin_and_produce(self, forwards: Sequence[Forward]) -> None:
         self._producer.begin_transaction()
+        self._parked_to = {}
         for fw in forwards:
             record_headers: list[tuple[str, str | bytes | None]] = list(fw.headers)
+            extra: dict[str, Any] = {}
+            if fw.kind == "park":
+                extra["on_delivery"] = self._parked_callback(fw.reason)
             while True:
                 try:
                     self._producer.produce(
-                        fw.topic, key=fw.key, value=fw.value, headers=record_headers
+                        fw.topic, key=fw.key, value=fw.value, headers=record_headers, **extra
                     )
                     break
                 except BufferError:
                     self._producer.poll(0.05)  # queue full: let deliveries drain
         self._producer.poll(0)
 
+    def _parked_callback(self, hold_id: str) -> Any:
+        def delivered(err: KafkaError | None, msg: Any) -> None:
+            offset = msg.offset() if err is None else None
+            if offset is not None and offset >= 0:
+                self._parked_to[hold_id] = max(self._parked_to.get(hold_id, 0), offset + 1)
+
+        return delivered
+
     def _send_offsets(self, offsets: Sequence[TopicPartition], group_metadata: object) -> None:
-        self._producer.send_offsets_to_transaction(list(offsets), group_metadata, self.timeout)
+        with self._call("send_offsets_to_transaction"):
+            self._producer.send_offsets_to_transaction(list(offsets), group_metadata, self.timeout)
 
     def _commit(self) -> None:
         for attempt in range(3):
             try:
-                self._producer.commit_transaction(self.timeout)
+                with self._call("commit_transaction"):
+                    self._producer.commit_transaction(self.timeout)
                 return
             except KafkaException as exc:
                 err: KafkaError = exc.args[0]
@@ -320,7 +365,8 @@ class TransactionalCommitter:
 
     def _abort(self) -> None:
         try:
-            self._producer.abort_transaction(self.timeout)
+            with self._call("abort_transaction"):
+                self._producer.abort_transaction(self.timeout)
         except KafkaException as exc:
             err: KafkaError = exc.args[0]
             if err.fatal():
@@ -341,7 +387,8 @@ class TransactionalCommitter:
         return HandoffAbortedError(err.str())
 
     def close(self) -> None:
-        self._producer.flush(5)
+        with self._call("flush"):
+            self._producer.flush(5)
 
 
 def wall_ms() -> int:

@@ -13,8 +13,9 @@ Mixed into `frontdesk.worker.runner.Worker`; the formats and the table are in
    starts (`_start_release`). The parked records are read back (`scan_parked`) and run, in
    order, ahead of the key's newer records; newer main-topic records are still parked
    behind them meanwhile. A replayed record that fails becomes the new holder (back to 1,
-   the rest stay parked); when a read finds nothing new and no park is uncommitted, the
-   hold is removed (tombstone) and the key flows again.
+   the rest stay parked); when a read finds nothing new, no park is uncommitted, none
+   was committed while it read, and it reached the last committed park's offset, the hold
+   is removed (tombstone) and the key flows again.
 """
 
 from __future__ import annotations
@@ -242,9 +243,10 @@ class HoldingMixin:
         assert self._loop is not None
         assert self._holds is not None
         generation = hold.generation
+        parks_seen = hold.parks_committed
         cursor, since = hold.scan_start()
         try:
-            found = await self._loop.run_in_executor(
+            found, read_to = await self._loop.run_in_executor(
                 None,
                 lambda: scan_parked(
                     self._client_conf(),
@@ -297,6 +299,17 @@ class HoldingMixin:
             return
         if hold.pending_parks:
             return  # parks on their way: the checkpoint that commits them resumes this
+        if hold.parks_committed != parks_seen:
+            # A park was committed while the read was in flight: the read may have missed
+            # it (it started before). Its checkpoint could not resume this (still
+            # scanning), so read again now.
+            self._continue_release(hold)
+            return
+        if read_to < hold.parked_end:
+            # The read stopped short of a committed park: its transaction's markers were
+            # not all written yet (a commit returns before they are). Read again shortly.
+            self._loop.call_later(0.05, self._continue_release, hold)
+            return
         self._finish_release(hold)
 
     def _replay_finished(self, job: Job, outcome: Outcome | None) -> None:
@@ -329,8 +342,12 @@ class HoldingMixin:
             hold.event_id,
         )
 
-    def _holds_after_checkpoint(self, parks: list[str]) -> None:
-        """Parks committed: a release waiting for them goes on."""
+    def _holds_after_checkpoint(self, parks: list[str], parked_to: dict[str, int]) -> None:
+        """Parks committed: a release waiting for them goes on (and one reading the parked
+        topic now reads it again before it finishes, see `_release_step`).
+
+        ``parked_to``: per hold id, one past the highest parked offset just committed.
+        """
         if self._holds is None:
             return
         touched = []
@@ -338,6 +355,8 @@ class HoldingMixin:
             hold = self._holds.by_id.get(hold_id)
             if hold is not None:
                 hold.pending_parks = max(0, hold.pending_parks - 1)
+                hold.parks_committed += 1
+                hold.parked_end = max(hold.parked_end, parked_to.get(hold_id, 0))
                 touched.append(hold)
         for hold in touched:
             if hold.stage == "releasing" and not hold.pending_parks:

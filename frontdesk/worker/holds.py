@@ -154,6 +154,12 @@ class Hold:
     """Bumped whenever a release starts or stops: stale replay jobs recognise themselves."""
     pending_parks: int = 0
     """Records parked behind this hold whose transaction has not committed yet."""
+    parks_committed: int = 0
+    """Parks behind this hold committed so far by this owner: a release that read the
+    parked topic while one was committed reads it again before it may finish."""
+    parked_end: int = 0
+    """One past the highest parked-topic offset this owner committed a park at: a release
+    may only finish after a read that reached it."""
     replaying: int = 0
     """Parked records handed to the scheduler and not finished."""
     scanning: bool = False
@@ -438,8 +444,9 @@ def scan_parked(
     group: str,
     cursor: int | None,
     since_ms: int,
-) -> list[Message]:
-    """The records parked behind ``hold_id`` in one parked partition, oldest first.
+) -> tuple[list[Message], int]:
+    """The records parked behind ``hold_id`` in one parked partition, oldest first, and
+    the offset the read stopped at (the partition's end, for committed records, as it was).
 
     Reads from ``cursor`` (or the first offset at ``since_ms``) to the partition's end as it
     is now, committed records only. Blocking: the runner calls it from a thread.
@@ -457,7 +464,7 @@ def scan_parked(
             start = cursor
         start = max(start, low)
         if start >= high:
-            return []
+            return [], high
         out = []
         for msg in read_ranges(consumer, [PartitionRange(parked, partition, start, high)]):
             record_headers = cast(list[tuple[str, bytes | None]], msg.headers() or [])
@@ -467,7 +474,7 @@ def scan_parked(
                 and hdr.get(record_headers, hdr.PARKED_BY) == group
             ):
                 out.append(msg)
-        return out
+        return out, high
     finally:
         consumer.close()
 

@@ -43,10 +43,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -66,7 +68,7 @@ from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers
 from frontdesk.worker.budget import DlqWindow
 from frontdesk.worker.config import WorkerConfig, default_worker_id
-from frontdesk.worker.errors import WorkerFencedError
+from frontdesk.worker.errors import TransactionalProducerBrokenError, WorkerFencedError
 from frontdesk.worker.follower import StateFollower
 from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
 from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic
@@ -107,6 +109,15 @@ _COUNTS = (
     "replayed",
     "released",
 )
+
+
+STUCK_MARGIN = 5.0
+"""A call of the transactional producer that has not returned ``transaction_timeout`` plus
+this many seconds after it started never will (librdkafka ignores its timeout at times):
+the producer is broken."""
+FAILING_FOR = 60.0
+"""Checkpoints failing for this long (at least 3 ``transaction_timeout``), and not one
+succeeding: the producer is broken (an error that does not clear)."""
 
 
 class Worker(ProcessingMixin):
@@ -170,6 +181,12 @@ class Worker(ProcessingMixin):
         self._group_metadata: object | None = None
         self._commit_exec = ThreadPoolExecutor(1, thread_name_prefix="fd-commit")
         self._sync_exec: ThreadPoolExecutor | None = None
+        self._producer_broken: str | None = None
+        self._failing_since: float | None = None
+        self.on_producer_broken: Callable[[str], None] | None = None
+        """Called (on the loop) once the transactional producer is found broken, after the
+        worker was told to stop. `run_worker` sets it to exit the process at once (a call
+        stuck in librdkafka cannot be interrupted, and its thread would block the exit)."""
 
         self._breakers = Breakers(app.breaker)
         self._learned: dict[type[Event], set[str]] = {}
@@ -339,7 +356,7 @@ class Worker(ProcessingMixin):
             conf, self.transactional_id, self.config.transaction_timeout
         )
         await loop.run_in_executor(self._poll_exec, self._check_topics)
-        await loop.run_in_executor(self._commit_exec, self._committer.start)
+        await self._on_commit_thread(self._committer.start)
         await loop.run_in_executor(None, self._ensure_state_topics, conf)
         if self._holds is not None:
             self._follower = StateFollower(
@@ -404,6 +421,8 @@ class Worker(ProcessingMixin):
         self._draining = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.shutdown_timeout
+        if self._producer_broken is not None:
+            deadline = loop.time()  # nothing they finish could be committed
         while self._running and loop.time() < deadline:
             await self._wait_progress(deadline - loop.time())
         for task in list(self._tasks):
@@ -414,14 +433,16 @@ class Worker(ProcessingMixin):
             task.cancel()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-        checkpoints.cancel()
+        assert self._commit_lock is not None
+        async with self._commit_lock:  # not in the middle of a commit: its bookkeeping
+            checkpoints.cancel()  # after the transaction must not be lost
         await asyncio.gather(checkpoints, return_exceptions=True)
         await self._checkpoint()
         if self._consumer is not None:
             # close() runs the revoke callback, which needs this loop: close off-loop.
             await loop.run_in_executor(self._poll_exec, self._consumer.close)
-        if self._committer is not None:
-            await loop.run_in_executor(self._commit_exec, self._committer.close)
+        if self._committer is not None and self._producer_broken is None:
+            await self._on_commit_thread(self._committer.close)
         if self._follower is not None:
             await loop.run_in_executor(None, self._follower.stop)
         for part in self._parts.values():
@@ -442,6 +463,45 @@ class Worker(ProcessingMixin):
         self._progress.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._progress.wait(), max(timeout, 0.001))
+
+    async def _on_commit_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a method of the committer on its thread, and give up on it (the producer is
+        broken) when one of its librdkafka calls outlives its timeout by `STUCK_MARGIN`."""
+        assert self._loop is not None
+        assert self._committer is not None
+        future = self._loop.run_in_executor(self._commit_exec, fn, *args)
+        bound = self.config.transaction_timeout + STUCK_MARGIN
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=min(1.0, bound))
+            if done:
+                return future.result()
+            stuck = self._committer.stuck(bound)
+            if stuck is not None:
+                name, elapsed = stuck
+                reason = (
+                    f"{name} has not returned after {elapsed:.0f}s "
+                    f"(timeout {self.config.transaction_timeout:g}s)"
+                )
+                self._break_producer(reason)
+                raise TransactionalProducerBrokenError(reason)
+
+    def _break_producer(self, reason: str) -> None:
+        """Nothing can be committed any more: stop, and let the process exit non-zero."""
+        if self._producer_broken is not None:
+            return
+        self._producer_broken = reason
+        log.critical(
+            "worker %s: the transactional producer %r is broken: %s. Nothing can be "
+            "committed; the process must exit so that a restart of its slot (same "
+            "transactional id) fences it and aborts its open transaction. Uncommitted "
+            "events are redelivered, nothing is lost.",
+            self.worker_id,
+            self.transactional_id,
+            reason,
+        )
+        self._fail(TransactionalProducerBrokenError(reason))
+        if self.on_producer_broken is not None:
+            self.on_producer_broken(reason)
 
     def _fail(self, exc: BaseException) -> None:
         if self._fatal is None:
@@ -808,17 +868,30 @@ class Worker(ProcessingMixin):
                 self._free_forwards[:0] = free
                 return
             try:
-                await loop.run_in_executor(
-                    self._commit_exec, self._committer.commit, forwards, offsets, metadata
+                parked_to = await self._on_commit_thread(
+                    self._committer.commit, forwards, offsets, metadata
                 )
             except (HandoffAbortedError, KafkaException) as exc:
                 self.counts["aborted_transactions"] += isinstance(exc, HandoffAbortedError)
                 log.warning("checkpoint failed, will retry: %s", exc)
                 self._free_forwards[:0] = free
+                now = loop.time()
+                if self._failing_since is None:
+                    self._failing_since = now
+                elif now - self._failing_since > max(
+                    FAILING_FOR, 3 * self.config.transaction_timeout
+                ):
+                    self._break_producer(
+                        f"no checkpoint has succeeded for {now - self._failing_since:.0f}s "
+                        f"(last error: {exc})"
+                    )
+                return
+            except TransactionalProducerBrokenError:
                 return
             except WorkerFencedError as exc:
                 self._fail(exc)
                 return
+            self._failing_since = None
             self.counts["transactions"] += 1
             for part, commit_at, due in plan:
                 part.committed = commit_at
@@ -838,7 +911,7 @@ class Worker(ProcessingMixin):
                     )
                 elif fw.kind == "park":
                     parks.append(fw.reason)
-            self._holds_after_checkpoint(parks)
+            self._holds_after_checkpoint(parks, parked_to)
 
     def _lag_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         consumer = self._consumer
@@ -873,6 +946,7 @@ def run_worker(app: App, *, metrics_port: int | None = None, **overrides: Any) -
     config = replace(app.config, **overrides) if overrides else app.config
     telemetry.setup(f"frontdesk-{app.name}", metrics_port=metrics_port)
     worker = Worker(app, config=config)
+    worker.on_producer_broken = _exit_now
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -886,6 +960,17 @@ def run_worker(app: App, *, metrics_port: int | None = None, **overrides: Any) -
         log.critical("worker exited: %s", exc)
         return 1
     return 0
+
+
+def _exit_now(reason: str) -> None:
+    """Exit the process at once, status 1: a thread stuck in librdkafka cannot be joined,
+    so a normal exit would hang. The supervisor (or the orchestrator) restarts the slot."""
+    log.critical("worker process %d exits with status 1: %s", os.getpid(), reason)
+    logging.shutdown()  # flushes the handlers
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(1)
 
 
 __all__ = ["MissingTopicsError", "Worker", "run_worker", "subscription_pattern"]

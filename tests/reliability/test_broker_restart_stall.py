@@ -4,27 +4,29 @@ Minimal reproduction of what `test_broker_restart.py` finds at scale. One superv
 worker process owns a 1-partition topic on the test's own broker and has handled and
 committed 50 events. The broker is SIGKILLed and started again on the same data dir and
 port (its coordinators recover from disk). 50 more events are produced once it answers.
-The worker takes its partition back and handles them, but its first checkpoint after
-the restart never returns: ``send_offsets_to_transaction`` blocks in librdkafka past the
-timeout it is given (the transactional producer's cached group coordinator went away),
-and the runtime waits for it without a bound. Nothing is committed again, the process
-stays alive (so the supervisor restarts nothing), and SIGTERM cannot stop it.
+They must be handled *and committed*, and the worker must stop cleanly at the end.
 
-The same call alone, without the runtime, blocks the same way: begin a transaction after
-the restart, ``send_offsets_to_transaction(offsets, metadata, 5)``, still blocked after
-four minutes (docs/reliability.md, "Findings"; librdkafka 2.16).
+The first checkpoint after the restart used to never return: ``send_offsets_to_transaction``
+blocks in librdkafka past the timeout it is given (the transactional producer's cached
+group coordinator went away; the same call alone, without the runtime, was still blocked
+after four minutes, librdkafka 2.16), and the runtime waited for it without a bound.
+Now every transactional call is bounded: past its timeout plus a margin the producer is
+broken, the process exits 1 and the supervisor restarts the slot, whose
+``init_transactions`` fences the old producer and aborts its transaction
+(docs/reliability.md, "Findings" 3). The time from the broker's return to the last
+commit is reported, not asserted; the deadline below only stops a hung run.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
-
-import pytest
 
 from frontdesk.broker import LocalBroker
 from frontdesk.producer import Producer
 from tests.integration.worker.harness import make_topology
+from tests.reliability import report
 from tests.reliability.harness import (
     Scenario,
     Supervised,
@@ -34,14 +36,9 @@ from tests.reliability.harness import (
 )
 from tests.reliability.stream import plan
 
-RECOVERY_S = 15  # broker back -> the new events handled *and* committed
+DEADLINE_S = 180  # broker back -> the new events handled *and* committed (a hung run)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime: the first checkpoint after a broker restart blocks for good in "
-    "send_offsets_to_transaction (librdkafka ignores its timeout); nothing bounds it",
-)
 def test_worker_commits_again_after_a_broker_restart(
     own_broker: LocalBroker, tmp_path: Path
 ) -> None:
@@ -69,14 +66,26 @@ def test_worker_commits_again_after_a_broker_restart(
         for e in events[50:]:
             producer.send(e.event)
         producer.flush(60)
-        wait_for(lambda: scenario.handled() >= 100, RECOVERY_S, "the next 50 events")
+        wait_for(lambda: scenario.handled() >= 100, DEADLINE_S, "the next 50 events")
+        handled_s = time.monotonic() - back
         wait_for(
             lambda: committed_to_end(cluster, scenario.group, [scenario.main]),
-            max(1.0, RECOVERY_S - (time.monotonic() - back)),
+            max(1.0, DEADLINE_S - (time.monotonic() - back)),
             "the worker to commit after the broker restart",
+            every=0.5,
         )
+        committed_s = time.monotonic() - back
         recovered = True
     finally:
         producer.close(10)
         code = workers.stop(30) if recovered else workers.abort()
-    assert code == 0, workers.output()
+    log = workers.output(tail=10**8)
+    report.record(
+        "broker_restart_stall",
+        {
+            "broker_back_to_all_handled_s": round(handled_s, 1),
+            "broker_back_to_committed_s": round(committed_s, 1),
+            "worker_process_exits": re.findall(r"exited with (\S+);", log),
+        },
+    )
+    assert code == 0, log[-4000:]

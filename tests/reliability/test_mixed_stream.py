@@ -27,10 +27,9 @@ parked and run, in order, once it succeeded (docs/worker.md). The run must end w
 * per key, for *every* key (those that were held included), no event handled before an
   earlier one.
 
-One exception is tolerated, counted and reported (``lost_parked_during_release``): an
-event parked while its key's release was reading the parked topic, which the runtime
-loses today (`test_release_race.py`, xfail; docs/reliability.md, "Findings"): one event
-in the first (larger) run of this scenario.
+No exception: an event parked while its key's release was reading the parked topic is
+replayed too (it was lost before the fix of docs/reliability.md, "Findings" 4;
+`test_release_race.py` is its minimal reproduction).
 """
 
 from __future__ import annotations
@@ -194,20 +193,10 @@ def test_mixed_stream_poison_transient_and_dependency_outage(
     )
     assert {header(m, headers.ORIGINAL_TOPIC) for m in letters} == {scenario.main}
 
-    # Known runtime bug (test_release_race.py, xfail): a release can finish without an
-    # event parked while it was reading the parked topic. Such an event is lost: it is in
-    # the parked topic and never handled, and its key's order breaks there. Only that is
-    # tolerated, and counted; drop the allowance once test_release_race.py XPASSes.
-    first = verdict(scenario, planned)
-    parked_ids = {header(m, headers.EVENT_ID) for m in drain_all(kafka, f"{scenario.main}.parked")}
-    stranded = [e for e in first.missing if e in parked_ids]
-    assert handled == EVENTS - len(stranded), f"{EVENTS - handled} events never handled"
-    stranded_keys = {p.key for p in planned if p.event_id in set(stranded)}
-    result = verdict(scenario, planned, order_keys={p.key for p in planned} - stranded_keys)
-    result.missing = [e for e in result.missing if e not in set(stranded)]
-    result.effects_missing -= len(stranded)
+    assert handled == EVENTS, f"{EVENTS - handled} events never handled"
+    result = verdict(scenario, planned)
     result.assert_nothing_lost()
-    result.assert_order()  # every key (but a stranded one): held keys released in order
+    result.assert_order()  # every key: held keys released in order
     result.assert_no_duplicate_effects()
 
     kinds = {p.event_id: p.kind for p in planned}
@@ -250,7 +239,6 @@ def test_mixed_stream_poison_transient_and_dependency_outage(
             )
             - up_ms,
             "keys_with_a_failed_attempt": len(failed_keys),
-            "lost_parked_during_release": len(stranded),
             "keys_order_checked": result.keys_checked,
             "worker_counts": {
                 k: stats[k]

@@ -17,8 +17,6 @@ import asyncio
 from collections import Counter
 from dataclasses import replace
 
-import pytest
-
 import frontdesk
 from frontdesk.events import BookingCreated
 from tests.integration.worker.harness import FAST, eventually, make_topology, running
@@ -26,11 +24,6 @@ from tests.support.events import booking, publish
 from tests.support.kafka import Cluster
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime: revocation drops queued records below the highest finished offset, so "
-    "the new owner re-handles finished ones (docs/reliability.md, 'Findings')",
-)
 async def test_handover_redelivers_nothing_already_handled(kafka: Cluster) -> None:
     topology = make_topology(kafka, partitions=2)
     main = f"{topology.namespace}.pms.operational"

@@ -22,8 +22,6 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
-import pytest
-
 import frontdesk
 from frontdesk.events import BookingCreated
 from tests.integration.worker.harness import FAST, make_topology, running
@@ -35,11 +33,6 @@ FOLLOW_UPS = 20  # per key, one every STEP seconds
 STEP = 0.1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime: a park committed while the release reads the parked topic is never "
-    "replayed; the key is released without it (docs/reliability.md, 'Findings')",
-)
 async def test_release_replays_events_parked_during_its_read(kafka: Cluster) -> None:
     topology = make_topology(kafka, partitions=1, tiers="1s")
     main = f"{topology.namespace}.pms.operational"

