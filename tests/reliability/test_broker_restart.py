@@ -26,25 +26,13 @@ committed. The run must end with:
   confirmation. A worker process that exits (fenced, fatal error) counts as recovered
   only because the supervisor restarts it; the exits are reported.
 
-Today the workers do not recover (three runs, three ways of not recovering, each
-measured in the figures: ``partitions_handling_after_restart``, ``worker_process_exits``,
-``unstable_offset_partitions``):
-
-* a checkpoint blocks for good inside ``send_offsets_to_transaction``: librdkafka ignores
-  the call's timeout when the coordinator went away under it, nothing is committed again
-  and SIGTERM cannot stop the process (minimal reproduction:
-  `test_broker_restart_stall.py`);
-* or the checkpoint that failed during the outage cannot be aborted
-  (``INVALID_TXN_STATE``, fatal): the process exits, the supervisor restarts it, and the
-  new process is assigned the partitions but fetches nothing;
-* or the processes never get partitions again after losing them to the session timeout.
-
-In the last two, the group's committed offsets stay ``UNSTABLE_OFFSET_COMMIT`` (a
-transaction holding offsets for them is never completed), which a ``read_committed``
-consumer waits on before it fetches. Hence ``xfail(strict=True)``: the producer side is
-measured and reported all the same, and the whole contract is checked once the runtime
-recovers (the test then XPASSes and fails the build until the mark is removed).
-docs/reliability.md, "Findings".
+Once this failed three ways (docs/reliability.md, Finding 3): a checkpoint blocked for
+good inside ``send_offsets_to_transaction`` (librdkafka ignored its timeout; minimal
+reproduction `test_broker_restart_stall.py`), a failed checkpoint could not be aborted,
+or the group's offsets stayed ``UNSTABLE_OFFSET_COMMIT``. The runtime now bounds every
+transactional call and exits non-zero when its producer is broken, so the supervisor
+restarts the slot, which fences the old producer and aborts its transaction: the whole
+contract is asserted, and the exits and recovery figures are reported.
 """
 
 from __future__ import annotations
@@ -54,7 +42,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, TopicPartition
 
 from frontdesk.broker import LocalBroker
@@ -110,12 +97,6 @@ def unstable_offsets(cluster: Cluster, scenario: Scenario) -> int | str:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime: after a broker restart a checkpoint blocks for good in "
-    "send_offsets_to_transaction, so the workers stop committing and rejoining "
-    "(docs/reliability.md, 'Findings')",
-)
 def test_broker_sigkill_and_restart_mid_stream(own_broker: LocalBroker, tmp_path: Path) -> None:
     began = time.monotonic()
     cluster = cluster_of(own_broker)
