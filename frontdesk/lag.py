@@ -39,6 +39,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # stubs lack 
 from frontdesk import headers as hdr
 from frontdesk.admin.groups import committed_offsets, describe_group
 from frontdesk.naming import parse_topic
+from frontdesk.queues import QueueType
 
 SAMPLE = 100
 """Waiting records read per pooled partition to split its lag by tenant."""
@@ -388,3 +389,51 @@ __all__ = [
     "TenantLag",
     "measure_lag",
 ]
+
+
+class LagProvider:
+    """Consumer lag per queue for the console's overview (a ``QueueMetricsProvider``).
+
+    Measures the namespace's worker groups (``[<ns>.][tenant.<id>.]frontdesk.<app>``) at
+    most every ``ttl`` seconds, so a page load does not rescan the cluster; a tenant user
+    sees only its own tenant's share.
+    """
+
+    def __init__(
+        self, admin: AdminClient, config: dict[str, Any], namespace: str | None, ttl: float = 10.0
+    ) -> None:
+        self.admin = admin
+        self.config = config
+        self.namespace = namespace
+        self.ttl = ttl
+        self._cached: tuple[float, LagReport] | None = None
+
+    def _is_worker_group(self, group: str) -> bool:
+        if self.namespace and not group.startswith(f"{self.namespace}."):
+            return False
+        return ".frontdesk." in f".{group}" and not group.startswith(_INTERNAL_GROUPS)
+
+    def report(self) -> LagReport:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            listing = self.admin.list_consumer_groups(request_timeout=10).result(timeout=10)
+            groups = sorted(g.group_id for g in listing.valid if self._is_worker_group(g.group_id))
+            self._cached = (
+                now,
+                measure_lag(self.admin, self.config, groups, namespace=self.namespace),
+            )
+        return self._cached[1]
+
+    def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
+        groups = self.report().groups
+        if tenant is not None:
+            mine = sum(
+                t.lag for g in groups for t in g.tenants if t.queue == queue and t.tenant == tenant
+            )
+            return [("consumer lag (your events)", str(mine))]
+        rows = [p for g in groups for p in g.partitions if p.queue == queue]
+        ages = [p.oldest_age_seconds for p in rows if p.lag and p.oldest_age_seconds is not None]
+        return [
+            ("consumer lag", str(sum(p.lag for p in rows))),
+            ("oldest waiting event", f"{max(ages):.0f}s" if ages else "-"),
+        ]

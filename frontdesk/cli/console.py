@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from confluent_kafka.admin import AdminClient
 
 from frontdesk.cli.common import err_console, fail, friendly_errors, settings, topology
 from frontdesk.connection import client_config
@@ -65,12 +66,18 @@ def serve(
         except UsersFileError as exc:
             fail(f"{exc} (create it with `frontdesk console add-user`)")
         review = DlqReview(client_config(settings()), topology())
+        from frontdesk.lag import LagProvider  # noqa: PLC0415
         from frontdesk.worker.holds import HeldKeysProvider  # noqa: PLC0415 - lazy, like the rest
 
         held = HeldKeysProvider(review.config, review.topology)
+        lag = LagProvider(AdminClient(review.config), review.config, review.topology.namespace)
         app_ = create_app(
             ConsoleConfig(
-                review, store, secret_key=secret, secure_cookies=secure_cookies, providers=[held]
+                review,
+                store,
+                secret_key=secret,
+                secure_cookies=secure_cookies,
+                providers=[lag, held],
             )
         )
     err_console.print(f"console on http://{host}:{port}/")

@@ -145,3 +145,32 @@ def test_transaction_markers_are_not_lag(kafka: Cluster) -> None:
     (only,) = report.groups
     by_topic = {p.topic: p.lag for p in only.partitions}
     assert by_topic == {topic: 0, untouched: 1}
+
+
+def test_console_lag_provider_scopes_tenants(kafka: Cluster) -> None:
+    """The console's overview shows a queue's lag to operators and, to a tenant user, only
+    that tenant's share; groups that are not worker groups of the namespace are left out."""
+    from frontdesk.lag import LagProvider
+    from frontdesk.queues import QueueType
+
+    ns = unique("lagview").replace("-", "")
+    topic = kafka.create_topic(main_topic("operational", None, ns), partitions=1)
+    producer = kafka.producer()
+    for tenant in ["acme", "acme", "globex", "acme", "globex"]:
+        producer.produce(topic, key=f"{tenant}/p1", value=b"v", headers=[(hdr.TENANT, tenant)])
+    assert producer.flush(30) == 0
+    worker_group = f"{ns}.frontdesk.housekeeping"
+    for group, offset in ((worker_group, 2), (f"{ns}-analyst-sandbox", 0)):
+        consumer = kafka.consumer(group)
+        consumer.commit(offsets=[TopicPartition(topic, 0, offset)], asynchronous=False)
+        consumer.close()
+
+    provider = LagProvider(kafka.admin, kafka.config, ns)
+    operator = dict(provider.metrics(QueueType.OPERATIONAL, None))
+    assert operator["consumer lag"] == "3"  # offsets 2..4; the sandbox group is not counted
+    assert operator["oldest waiting event"] != "-"
+    assert provider.metrics(QueueType.OPERATIONAL, "acme") == [("consumer lag (your events)", "1")]
+    assert provider.metrics(QueueType.OPERATIONAL, "globex") == [
+        ("consumer lag (your events)", "2")
+    ]
+    assert dict(provider.metrics(QueueType.SYNC, None))["consumer lag"] == "0"
