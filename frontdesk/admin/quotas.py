@@ -9,6 +9,7 @@ does not declare are removed on apply.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ from frontdesk.topology import Topology
 
 QUOTA_KEYS = ("producer_byte_rate", "consumer_byte_rate", "request_percentage")
 _MATCH_EXACT = 0
+_PROPAGATION_TIMEOUT = 30.0
 
 
 class _AlterClientQuotasResponseV0(Response):
@@ -183,5 +185,16 @@ def apply_quotas(config: dict[str, Any], plan: QuotaPlan) -> None:
         failures = [e for e in response.entries if e[0]]
         if failures:
             raise RuntimeError(f"AlterClientQuotas failed: {failures}")
+        # Quotas propagate asynchronously, like ACLs: return once the broker reports them,
+        # so a plan right after apply (or the tenant's next client) sees the new values.
+        deadline = time.monotonic() + _PROPAGATION_TIMEOUT
+        for user, changes in by_user.items():
+            while True:
+                current = await _describe(admin, user)
+                if all(current.get(c.key) == c.wanted for c in changes):
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"quotas of User:{user} not reported within 30 s")
+                await asyncio.sleep(0.1)
 
     asyncio.run(_with_admin(config, work))
