@@ -407,6 +407,9 @@ class LagProvider:
         self.namespace = namespace
         self.ttl = ttl
         self._cached: tuple[float, LagReport] | None = None
+        self._appended: dict[QueueType, tuple[float, int]] = {}
+        """Per queue, the first measurement's time and the main topics' summed end offsets:
+        the rate since then is the queue's incoming throughput."""
 
     def _is_worker_group(self, group: str) -> bool:
         if self.namespace and not group.startswith(f"{self.namespace}."):
@@ -436,4 +439,16 @@ class LagProvider:
         return [
             ("consumer lag", str(sum(p.lag for p in rows))),
             ("oldest waiting event", f"{max(ages):.0f}s" if ages else "-"),
+            ("incoming", self._throughput(queue, rows)),
         ]
+
+    def _throughput(self, queue: QueueType, rows: list[PartitionLag]) -> str:
+        """Offsets appended per second to the queue's main topics since the first look
+        (offsets, not events: transaction markers count too). Operators only: a pooled
+        topic's rate speaks of every tenant on it."""
+        ends = {(p.topic, p.partition): p.end for p in rows if p.role == "main"}
+        now, total = time.monotonic(), sum(ends.values())
+        first = self._appended.setdefault(queue, (now, total))
+        if now - first[0] < 1.0:
+            return "-"
+        return f"{(total - first[1]) / (now - first[0]):.1f} offsets/s"

@@ -2,8 +2,9 @@
 
 Everything here is cheap to get from Kafka: DLQ counts come from one header-only scan of
 the DLQs, topic sizes from watermarks (``high - low``, which also counts transaction
-markers, so it is labelled "offsets", not "events"). Consumer lag and held keys need the
-worker runtime's view; they plug in through `QueueMetricsProvider` when it exists.
+markers, so it is labelled "offsets", not "events"). Consumer lag, throughput and held
+keys need the worker runtime's view; they plug in through `QueueMetricsProvider`
+(`frontdesk.lag.LagProvider`, `frontdesk.worker.HeldKeysProvider`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ to the partition's lag) when only a sample was; measuring never joins the group.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import TopicPartition
@@ -165,11 +166,21 @@ def test_console_lag_provider_scopes_tenants(kafka: Cluster) -> None:
         consumer.commit(offsets=[TopicPartition(topic, 0, offset)], asynchronous=False)
         consumer.close()
 
-    provider = LagProvider(kafka.admin, kafka.config, ns)
+    provider = LagProvider(kafka.admin, kafka.config, ns, ttl=0)
     operator = dict(provider.metrics(QueueType.OPERATIONAL, None))
     assert operator["consumer lag"] == "3"  # offsets 2..4; the sandbox group is not counted
     assert operator["oldest waiting event"] != "-"
-    assert provider.metrics(QueueType.OPERATIONAL, "acme") == [("consumer lag (your events)", "1")]
+    assert operator["incoming"] == "-"  # a rate needs a second look
+    for _ in range(4):
+        producer.produce(topic, key=b"acme/p1", value=b"v", headers=[(hdr.TENANT, "acme")])
+    assert producer.flush(30) == 0
+    time.sleep(1.1)
+    operator = dict(provider.metrics(QueueType.OPERATIONAL, None))
+    assert operator["consumer lag"] == "7"
+    rate = float(operator["incoming"].removesuffix(" offsets/s"))
+    assert rate > 0
+    # Tenant users see their own share and nothing about the pooled topic's rate.
+    assert provider.metrics(QueueType.OPERATIONAL, "acme") == [("consumer lag (your events)", "5")]
     assert provider.metrics(QueueType.OPERATIONAL, "globex") == [
         ("consumer lag (your events)", "2")
     ]
