@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frontdesk import headers, naming
 from frontdesk.events import Event
@@ -63,14 +63,13 @@ class HoldingMixin:
     _loop: asyncio.AbstractEventLoop | None
     _background: set[asyncio.Task[None]]
 
-    def _client_conf(self) -> dict[str, Any]:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the Worker this mixin is part of (runner, processing)
 
-    def _pump(self) -> None:
-        raise NotImplementedError
+        def _client_conf(self) -> dict[str, Any]: ...
 
-    def _source(self, job: Job) -> Source:
-        raise NotImplementedError
+        def _pump(self) -> None: ...
+
+        def _source(self, job: Job) -> Source: ...
 
     # -- deciding ------------------------------------------------------------------------
 
