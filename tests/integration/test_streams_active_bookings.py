@@ -87,8 +87,8 @@ def test_projection_matches_a_recount_and_dead_letters_poison(
     log = tmp_path / "faust.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "faust", "-A", "streams.active_bookings", "worker",
-             "--without-web", "-l", "info"],
+            [sys.executable, "-m", "faust", "-A", "streams.active_bookings",
+             "--datadir", str(tmp_path / "faust-data"), "worker", "--without-web", "-l", "info"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
