@@ -55,6 +55,9 @@ class WorkerConfig:
     """How often the regex subscription looks for new topics (a new dedicated tenant)."""
     transaction_timeout: float = 30.0
     session_timeout_ms: int = 45_000
+    hanging_check_interval: float = 15.0
+    """Seconds between checks for group offsets a broker left pending for good (see
+    `frontdesk.worker.hanging`); 0 turns the check off."""
     auto_offset_reset: str = "earliest"
     """A new group starts at the oldest retained event: nothing is skipped silently."""
     worker_id: str | None = None
@@ -73,6 +76,8 @@ class WorkerConfig:
             raise PolicyError(f"tenant_share must be in (0, 1], got {self.tenant_share}")
         if self.max_buffered is not None and self.max_buffered < self.concurrency:
             raise PolicyError("max_buffered must be at least concurrency")
+        if self.hanging_check_interval < 0:
+            raise PolicyError("hanging_check_interval must be 0 (off) or positive")
         if self.commit_interval <= 0 or self.poll_timeout <= 0:
             raise PolicyError("commit_interval and poll_timeout must be positive")
         if self.worker_id is not None and not _ID_RE.match(self.worker_id):

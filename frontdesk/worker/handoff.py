@@ -264,6 +264,10 @@ class TransactionalCommitter:
             logger=logging.getLogger("frontdesk.kafka"),
         )
         self.transactions = 0
+        self.open = False
+        """A transaction was begun and neither committed nor aborted: an abort that failed
+        leaves it open, and its offsets block the group's ``read_committed`` readers
+        (``UNSTABLE_OFFSET_COMMIT``) until it is aborted or the id is fenced."""
         self._parked_to: dict[str, int] = {}
         self.in_call: tuple[str, float] | None = None
         """The librdkafka call running now and when it started (monotonic), or ``None``."""
@@ -314,7 +318,8 @@ class TransactionalCommitter:
             error = self._classify(exc)
             if isinstance(error, WorkerFencedError):
                 raise error from exc
-            self._abort()
+            with contextlib.suppress(HandoffAbortedError):
+                self._abort()  # one that fails leaves `open` set: `abort_open` tries again
             raise error from exc
         self.transactions += 1
         self._producer.poll(0)  # delivery reports not served yet (normally none left)
@@ -323,6 +328,7 @@ class TransactionalCommitter:
 
     def _begin_and_produce(self, forwards: Sequence[Forward]) -> None:
         self._producer.begin_transaction()
+        self.open = True
         self._parked_to = {}
         for fw in forwards:
             record_headers: list[tuple[str, str | bytes | None]] = list(fw.headers)
@@ -356,12 +362,41 @@ class TransactionalCommitter:
             try:
                 with self._call("commit_transaction"):
                     self._producer.commit_transaction(self.timeout)
+                self.open = False
                 return
             except KafkaException as exc:
                 err: KafkaError = exc.args[0]
                 if err.retriable() and not err.txn_requires_abort() and attempt < 2:
                     continue  # the commit's outcome is unknown: librdkafka says ask again
                 raise
+
+    def abort_offsets(self, anchor: TopicPartition, group_metadata: object) -> None:
+        """A transaction that adds the group's offsets (``anchor``, never committed) and is
+        aborted: its abort marker settles offsets of this producer id left pending by a
+        transaction the broker ended without a marker (`frontdesk.worker.hanging`)."""
+        try:
+            with self._call("begin_transaction"):
+                self._producer.begin_transaction()
+            self.open = True
+            self._send_offsets([anchor], group_metadata)
+        except KafkaException as exc:
+            error = self._classify(exc)
+            if isinstance(error, WorkerFencedError):
+                raise error from exc
+            # A refused offset (a stale generation) still leaves the group's partition in
+            # the transaction, which is all the abort marker needs.
+            log.info("offsets for the settling transaction refused: %s", exc)
+        if self.open:
+            self._abort()
+
+    def abort_open(self) -> None:
+        """Abort the transaction a failed checkpoint left open, if any.
+
+        A worker with nothing left to commit (it lost its partitions when the broker went
+        away) attempts no more checkpoints, so without this its open transaction would keep
+        the group's offsets unstable for the partitions' next owner."""
+        if self.open:
+            self._abort()
 
     def _abort(self) -> None:
         try:
@@ -371,7 +406,9 @@ class TransactionalCommitter:
             err: KafkaError = exc.args[0]
             if err.fatal():
                 raise WorkerFencedError(f"cannot abort transaction: {err.str()}") from exc
-            log.warning("abort_transaction failed (%s); the next begin will tell", err.str())
+            log.warning("abort_transaction failed (%s); the transaction stays open", err.str())
+            raise HandoffAbortedError(f"abort_transaction failed: {err.str()}") from exc
+        self.open = False
 
     def _classify(self, exc: KafkaException) -> Exception:
         err: KafkaError = exc.args[0]

@@ -71,6 +71,7 @@ from frontdesk.worker.config import WorkerConfig, default_worker_id
 from frontdesk.worker.errors import TransactionalProducerBrokenError, WorkerFencedError
 from frontdesk.worker.follower import StateFollower
 from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
+from frontdesk.worker.hanging import HangingWatch, OffsetsProbe, operator_hint
 from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic
 from frontdesk.worker.processing import ProcessingMixin
 from frontdesk.worker.records import Job, Outcome, Partition, record_headers
@@ -108,6 +109,7 @@ _COUNTS = (
     "parked",
     "replayed",
     "released",
+    "hanging_settled",
 )
 
 
@@ -115,6 +117,9 @@ STUCK_MARGIN = 5.0
 """A call of the transactional producer that has not returned ``transaction_timeout`` plus
 this many seconds after it started never will (librdkafka ignores its timeout at times):
 the producer is broken."""
+HANGING_MARGIN = 15.0
+"""Past ``transaction_timeout`` by this much, pending group offsets are no live transaction's:
+its coordinator aborts a timed-out one at its next cleanup (every 10 s by default)."""
 FAILING_FOR = 60.0
 """Checkpoints failing for this long (at least 3 ``transaction_timeout``), and not one
 succeeding: the producer is broken (an error that does not clear)."""
@@ -215,6 +220,10 @@ class Worker(ProcessingMixin):
         self._commit_lock = asyncio.Lock()
         await self._start()
         checkpoints = loop.create_task(self._checkpoint_loop())
+        if self.config.hanging_check_interval > 0:
+            watch = loop.create_task(self._hanging_loop())
+            self._background.add(watch)
+            watch.add_done_callback(self._background.discard)
         self._register_gauges()
         limit = self.config.buffered_limit
         full_since: float | None = None
@@ -826,6 +835,99 @@ class Worker(ProcessingMixin):
 
     # -- checkpoints -----------------------------------------------------------------------
 
+    async def _abort_open_transaction(self) -> None:
+        """With nothing to commit, still close what a failed checkpoint left open (see
+        `TransactionalCommitter.abort_open`); while that fails, checkpoints count as failing,
+        so a producer that cannot abort ends in an exit and a fencing restart."""
+        assert self._committer is not None
+        if not self._committer.open:
+            return
+        if not await self._transactional("abort", self._committer.abort_open):
+            self._checkpoint_failed("the open transaction could not be aborted")
+            return
+        log.info("worker %s aborted the transaction a failed checkpoint left open", self.worker_id)
+        self._failing_since = None
+
+    def _checkpoint_failed(self, error: str) -> None:
+        """Past `FAILING_FOR` of failures and no success, the producer is broken."""
+        assert self._loop is not None
+        now = self._loop.time()
+        if self._failing_since is None:
+            self._failing_since = now
+        elif now - self._failing_since > max(FAILING_FOR, 3 * self.config.transaction_timeout):
+            self._break_producer(
+                f"no checkpoint has succeeded for {now - self._failing_since:.0f}s "
+                f"(last error: {error})"
+            )
+
+    async def _hanging_loop(self) -> None:
+        """Find group offsets left pending for good and settle this worker's own share
+        (`frontdesk.worker.hanging`)."""
+        loop = asyncio.get_running_loop()
+        probe = await loop.run_in_executor(
+            None,
+            OffsetsProbe,
+            self._client_conf(),
+            self.group_id,
+            self.subscription,
+            self.worker_id,
+        )
+        watch = HangingWatch(threshold=self.config.transaction_timeout + HANGING_MARGIN)
+        attempts = 0
+        check: asyncio.Future[bool | None] | None = None
+        try:
+            while True:
+                await asyncio.sleep(self.config.hanging_check_interval)
+                check = loop.run_in_executor(None, probe.pending)
+                pending = await check
+                if not watch.observe(pending, loop.time()) or not probe.partitions:
+                    attempts = 0
+                    continue
+                attempts += 1
+                if attempts == 4:
+                    log.error("worker %s: %s", self.worker_id, operator_hint(self.group_id))
+                anchor = probe.partitions[0]
+                await self._settle_hanging(TopicPartition(anchor.topic, anchor.partition, 0))
+        finally:
+            if check is None or check.done():
+                probe.close()
+            else:  # cancelled mid-check: its thread still uses the probe's consumers
+                check.add_done_callback(lambda _: probe.close())
+
+    async def _settle_hanging(self, anchor: TopicPartition) -> None:
+        assert self._commit_lock is not None
+        assert self._committer is not None
+        async with self._commit_lock:
+            metadata = self._group_metadata
+            if metadata is None or self._fatal is not None:
+                return
+            log.warning(
+                "worker %s: offsets of group %s pending for over %.0fs: a transaction ended "
+                "without its marker (a broker crash); aborting one of %s to settle them",
+                self.worker_id,
+                self.group_id,
+                self.config.transaction_timeout + HANGING_MARGIN,
+                self.transactional_id,
+            )
+            abort = self._committer.abort_offsets  # the anchor offset is never committed
+            if await self._transactional("settling transaction", abort, anchor, metadata):
+                self.counts["hanging_settled"] += 1
+
+    async def _transactional(self, what: str, fn: Callable[..., Any], *args: Any) -> bool:
+        """Run a committer call other than a checkpoint; whether it succeeded. A failure is
+        logged for the next attempt; a fenced producer stops the worker."""
+        try:
+            await self._on_commit_thread(fn, *args)
+        except (HandoffAbortedError, KafkaException) as exc:
+            log.warning("%s failed, will retry: %s", what, exc)
+            return False
+        except TransactionalProducerBrokenError:
+            return False
+        except WorkerFencedError as exc:
+            self._fail(exc)
+            return False
+        return True
+
     async def _checkpoint_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.commit_interval)
@@ -861,8 +963,8 @@ class Worker(ProcessingMixin):
             snapshots, taken = self._hold_snapshots()
             forwards.extend(snapshots)
             if not offsets and not forwards:
+                await self._abort_open_transaction()
                 return
-            loop = asyncio.get_running_loop()
             metadata = self._group_metadata
             if metadata is None:
                 self._free_forwards[:0] = free
@@ -875,16 +977,7 @@ class Worker(ProcessingMixin):
                 self.counts["aborted_transactions"] += isinstance(exc, HandoffAbortedError)
                 log.warning("checkpoint failed, will retry: %s", exc)
                 self._free_forwards[:0] = free
-                now = loop.time()
-                if self._failing_since is None:
-                    self._failing_since = now
-                elif now - self._failing_since > max(
-                    FAILING_FOR, 3 * self.config.transaction_timeout
-                ):
-                    self._break_producer(
-                        f"no checkpoint has succeeded for {now - self._failing_since:.0f}s "
-                        f"(last error: {exc})"
-                    )
+                self._checkpoint_failed(str(exc))
                 return
             except TransactionalProducerBrokenError:
                 return

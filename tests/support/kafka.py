@@ -8,7 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
@@ -124,3 +132,16 @@ class Cluster:
             return {tp.partition: tp.offset for tp in consumer.committed(parts, timeout=10)}
         finally:
             consumer.close()
+
+    def unstable_partitions(self, group: str, topic: str, partitions: int) -> int:
+        """How many partitions of ``topic`` the group's offsets are unstable for: a
+        transaction carrying offsets for them is still open (``UNSTABLE_OFFSET_COMMIT``,
+        which a ``read_committed`` consumer waits on before it fetches anything)."""
+        parts = [TopicPartition(topic, p) for p in range(partitions)]
+        request = [ConsumerGroupTopicPartitions(group, parts)]
+        futures = self.admin.list_consumer_group_offsets(request, require_stable=True)
+        answer = next(iter(futures.values())).result(20)
+        unstable = KafkaError.UNSTABLE_OFFSET_COMMIT
+        return sum(
+            1 for tp in answer.topic_partitions or [] if tp.error and tp.error.code() == unstable
+        )
