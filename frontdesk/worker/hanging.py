@@ -17,7 +17,7 @@ fault on ``NOT_COORDINATOR`` answers is reported upstream).
 
 Pending offsets belong to a producer id, and any end marker of that producer id for the
 group settles them. So every worker of the group, on finding the
-group's offsets pending for longer than a live transaction can last, runs a transaction
+group's offsets pending for longer than a live transaction should last, runs a transaction
 that only adds the group's offsets and *aborts* it (`TransactionalCommitter.abort_offsets`).
 The abort marker drops the hanging offsets if the producer id is its own, and changes
 nothing otherwise. Dropping them is safe either way: the group's offsets stay where they
@@ -87,7 +87,7 @@ class OffsetsProbe:
 class HangingWatch:
     """Tells a hanging transaction from a live one: the group's offsets count as hanging
     once they have been pending at every check for longer than ``threshold`` (a live
-    transaction is aborted by its coordinator soon after ``transaction.timeout.ms``)."""
+    transaction ends within ``transaction.timeout.ms``, or its coordinator aborts it)."""
 
     threshold: float
     since: float | None = None

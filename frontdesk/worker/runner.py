@@ -117,9 +117,14 @@ STUCK_MARGIN = 5.0
 """A call of the transactional producer that has not returned ``transaction_timeout`` plus
 this many seconds after it started never will (librdkafka ignores its timeout at times):
 the producer is broken."""
-HANGING_MARGIN = 15.0
-"""Past ``transaction_timeout`` by this much, pending group offsets are no live transaction's:
-its coordinator aborts a timed-out one at its next cleanup (every 10 s by default)."""
+HANGING_MARGIN = 5.0
+"""Group offsets pending this long past ``transaction_timeout`` are taken for hanging. A live
+transaction can outlast it (its coordinator aborts a timed-out one at its next cleanup, every
+10 s by default), but settling then costs nothing: each worker aborts only offsets of its own
+producer id, and its own checkpoints wait for the settling transaction."""
+HANGING_RECHECK = 5.0
+"""Seconds between checks once the group's offsets were seen pending (and right after start,
+when a crash that restarted this process may have left them so)."""
 FAILING_FOR = 60.0
 """Checkpoints failing for this long (at least 3 ``transaction_timeout``), and not one
 succeeding: the producer is broken (an error that does not clear)."""
@@ -873,35 +878,45 @@ class Worker(ProcessingMixin):
             self.worker_id,
         )
         watch = HangingWatch(threshold=self.config.transaction_timeout + HANGING_MARGIN)
-        attempts = 0
+        interval = self.config.hanging_check_interval
+        tries = 0
         check: asyncio.Future[bool | None] | None = None
+        delay = min(HANGING_RECHECK, interval)
         try:
             while True:
-                await asyncio.sleep(self.config.hanging_check_interval)
+                await asyncio.sleep(delay)
+                began = loop.time()
                 check = loop.run_in_executor(None, probe.pending)
                 pending = await check
-                if not watch.observe(pending, loop.time()) or not probe.partitions:
-                    attempts = 0
-                    continue
-                attempts += 1
-                if attempts == 4:
+                hanging = watch.observe(pending, began) and bool(probe.partitions)
+                tries = tries + 1 if hanging else 0
+                # Watch closely while pending, then settle; past the fourth try it is not
+                # ours to settle: say so once, and keep trying at the normal pace.
+                delay = min(HANGING_RECHECK, interval) if watch.since is not None else interval
+                if tries == 4:
                     log.error("worker %s: %s", self.worker_id, operator_hint(self.group_id))
-                anchor = probe.partitions[0]
-                await self._settle_hanging(TopicPartition(anchor.topic, anchor.partition, 0))
+                if tries >= 4:
+                    delay = interval
+                if hanging:
+                    anchor = probe.partitions[0]
+                    await self._settle_hanging(
+                        TopicPartition(anchor.topic, anchor.partition, 0), loud=tries < 4
+                    )
         finally:
             if check is None or check.done():
                 probe.close()
             else:  # cancelled mid-check: its thread still uses the probe's consumers
                 check.add_done_callback(lambda _: probe.close())
 
-    async def _settle_hanging(self, anchor: TopicPartition) -> None:
+    async def _settle_hanging(self, anchor: TopicPartition, *, loud: bool) -> None:
         assert self._commit_lock is not None
         assert self._committer is not None
         async with self._commit_lock:
             metadata = self._group_metadata
             if metadata is None or self._fatal is not None:
                 return
-            log.warning(
+            log.log(
+                logging.WARNING if loud else logging.DEBUG,
                 "worker %s: offsets of group %s pending for over %.0fs: a transaction ended "
                 "without its marker (a broker crash); aborting one of %s to settle them",
                 self.worker_id,

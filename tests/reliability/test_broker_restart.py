@@ -68,7 +68,8 @@ RATE = 1_000  # events/s: ~24 s of production, the outage (~5-15 s) in the middl
 KILL_AFTER = 3_000  # events handled before the broker is killed
 # producer done -> every event handled: they handle ~3,000/s, but a process whose
 # checkpoints keep failing is given max(60 s, 3 x transaction_timeout) before it exits
-# for a restart (runner.FAILING_FOR), plus the restart and the rejoin
+# for a restart (runner.FAILING_FOR), plus the restart and the rejoin; offsets left
+# hanging (Finding 7) are settled within transaction_timeout + 5 s of a check seeing them
 MAX_CATCH_UP_S = 75
 
 
@@ -130,7 +131,7 @@ def test_broker_sigkill_and_restart_mid_stream(own_broker: LocalBroker, tmp_path
         figures["producer_done_to_all_handled_ms"] = now_ms() - producer_done_ms
         wait_for(
             lambda: committed_to_end(cluster, scenario.group, [scenario.main]),
-            30,
+            60,  # offsets left hanging are seen within 15 s and settled 15 s later
             "offsets committed to the end after the broker restart",
             every=0.5,
         )
