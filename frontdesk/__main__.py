@@ -2,4 +2,5 @@
 
 from frontdesk.cli.main import app
 
-app()
+if __name__ == "__main__":  # not when a spawned child re-imports it (frontdesk.isolated)
+    app()

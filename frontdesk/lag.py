@@ -38,6 +38,8 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # stubs lack 
 
 from frontdesk import headers as hdr
 from frontdesk.admin.groups import committed_offsets, describe_group
+from frontdesk.errors import FrontdeskError
+from frontdesk.isolated import Isolated, IsolatedProcessDied
 from frontdesk.naming import parse_topic
 from frontdesk.queues import QueueType
 
@@ -168,6 +170,44 @@ def measure_lag(
         mine = [tp for tp in partitions if tp[0] in topics_of_group]
         report.groups.append(snapshot.group_lag(group, state, members, mine, committed[group]))
     return report
+
+
+class LagUnavailableError(FrontdeskError):
+    """The broker did not answer a measurement (it is away, or a request timed out)."""
+
+
+def measure_lag_of(
+    config: dict[str, Any],
+    groups: Sequence[str] | None,
+    *,
+    namespace: str | None,
+    sample: int = SAMPLE,
+    workers_only: bool = False,
+) -> LagReport:
+    """`measure_lag` with an admin client of its own, for `frontdesk.isolated.Isolated` to
+    run in its child; ``workers_only`` measures the namespace's worker groups. Broker errors
+    and timeouts come back as `LagUnavailableError`, which crosses the process boundary."""
+    # A fresh client per measurement: one kept across a broker restart answered only
+    # timeouts for the 90 s the restart scenario waited.
+    admin = AdminClient(config)
+    try:
+        if workers_only:
+            listing = admin.list_consumer_groups(request_timeout=10).result(timeout=10)
+            groups = sorted(
+                g.group_id for g in listing.valid if is_worker_group(g.group_id, namespace)
+            )
+        return measure_lag(admin, config, groups, namespace=namespace, sample=sample)
+    except KafkaException as exc:
+        raise LagUnavailableError(f"consumer lag unavailable: {exc}") from None
+    except TimeoutError:
+        raise LagUnavailableError("consumer lag unavailable: the broker did not answer") from None
+
+
+def is_worker_group(group: str, namespace: str | None) -> bool:
+    """A worker group of the namespace: ``[<ns>.][tenant.<id>.]frontdesk.<app>``."""
+    if namespace and not group.startswith(f"{namespace}."):
+        return False
+    return ".frontdesk." in f".{group}" and not group.startswith(_INTERNAL_GROUPS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,10 +424,14 @@ __all__ = [
     "SAMPLE",
     "UNKNOWN_TENANT",
     "GroupLag",
+    "LagProvider",
     "LagReport",
+    "LagUnavailableError",
     "PartitionLag",
     "TenantLag",
+    "is_worker_group",
     "measure_lag",
+    "measure_lag_of",
 ]
 
 
@@ -399,10 +443,7 @@ class LagProvider:
     sees only its own tenant's share.
     """
 
-    def __init__(
-        self, admin: AdminClient, config: dict[str, Any], namespace: str | None, ttl: float = 10.0
-    ) -> None:
-        self.admin = admin
+    def __init__(self, config: dict[str, Any], namespace: str | None, ttl: float = 10.0) -> None:
         self.config = config
         self.namespace = namespace
         self.ttl = ttl
@@ -411,24 +452,27 @@ class LagProvider:
         """Per queue, the first measurement's time and the main topics' summed end offsets:
         the rate since then is the queue's incoming throughput."""
 
-    def _is_worker_group(self, group: str) -> bool:
-        if self.namespace and not group.startswith(f"{self.namespace}."):
-            return False
-        return ".frontdesk." in f".{group}" and not group.startswith(_INTERNAL_GROUPS)
+        self._measurer = Isolated()
+        """The console runs for days: a librdkafka abort must not take it down."""
 
     def report(self) -> LagReport:
         now = time.monotonic()
         if self._cached is None or now - self._cached[0] > self.ttl:
-            listing = self.admin.list_consumer_groups(request_timeout=10).result(timeout=10)
-            groups = sorted(g.group_id for g in listing.valid if self._is_worker_group(g.group_id))
-            self._cached = (
-                now,
-                measure_lag(self.admin, self.config, groups, namespace=self.namespace),
+            report = self._measurer.call(
+                measure_lag_of, self.config, None, namespace=self.namespace, workers_only=True
             )
+            self._cached = (now, report)
         return self._cached[1]
 
+    def close(self) -> None:
+        self._measurer.close()
+
     def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
-        groups = self.report().groups
+        try:
+            groups = self.report().groups
+        except (LagUnavailableError, IsolatedProcessDied):
+            label = "consumer lag (your events)" if tenant is not None else "consumer lag"
+            return [(label, "unavailable")]
         if tenant is not None:
             mine = sum(
                 t.lag for g in groups for t in g.tenants if t.queue == queue and t.tenant == tenant

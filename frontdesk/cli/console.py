@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from confluent_kafka.admin import AdminClient
 
 from frontdesk.cli.common import err_console, fail, friendly_errors, settings, topology
 from frontdesk.connection import client_config
@@ -70,7 +69,7 @@ def serve(
         from frontdesk.worker.holds import HeldKeysProvider  # noqa: PLC0415 - lazy, like the rest
 
         held = HeldKeysProvider(review.config, review.topology)
-        lag = LagProvider(AdminClient(review.config), review.config, review.topology.namespace)
+        lag = LagProvider(review.config, review.topology.namespace)
         app_ = create_app(
             ConsoleConfig(
                 review,

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from rich.console import Group
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
-from frontdesk.cli.common import admin_client, console, friendly_errors, settings
+from frontdesk.cli.common import console, fail, friendly_errors, settings
 from frontdesk.connection import client_config
-from frontdesk.lag import SAMPLE, GroupLag, LagReport, measure_lag
+from frontdesk.isolated import Isolated, IsolatedProcessDied
+from frontdesk.lag import SAMPLE, GroupLag, LagReport, LagUnavailableError, measure_lag_of
 from frontdesk.topology import TopologyError, load_topology
 
 app = typer.Typer(help="Consumer lag per group, queue, partition and tenant.")
@@ -92,22 +95,39 @@ def lag(
 ) -> None:
     """Committed offset, end offset, lag and age of the oldest waiting event."""
     with friendly_errors():
-        admin, conf, namespace = admin_client(), client_config(settings()), _namespace()
+        conf, namespace = client_config(settings()), _namespace()
+    # In a child process: a librdkafka abort while the broker is away (Finding 8 in
+    # docs/reliability.md) must not end a `--watch` that has run for hours.
+    measurer = Isolated()
 
-        def measure() -> LagReport:
-            return measure_lag(admin, conf, group or None, namespace=namespace, sample=sample)
+    def measure() -> LagReport:
+        return measurer.call(
+            measure_lag_of, conf, group or None, namespace=namespace, sample=sample
+        )
 
-        if as_json:
+    try:
+        if watch and not as_json:
+            _watch(measure, interval=interval, all_partitions=all_partitions)
+        elif as_json:
             # Plain stdout, not rich: the document must stay parseable when piped.
             typer.echo(json.dumps(measure().to_dict(), indent=2))
-            return
-        if not watch:
+        else:
             console.print(_render(measure(), all_partitions=all_partitions))
-            return
-        with Live(console=console, auto_refresh=False) as live:
-            try:
-                while True:
-                    live.update(_render(measure(), all_partitions=all_partitions), refresh=True)
-                    time.sleep(interval)
-            except KeyboardInterrupt:
-                pass
+    except (LagUnavailableError, IsolatedProcessDied) as exc:
+        fail(str(exc))
+    finally:
+        measurer.close()
+
+
+def _watch(measure: Callable[[], LagReport], *, interval: float, all_partitions: bool) -> None:
+    with Live(console=console, auto_refresh=False) as live:
+        try:
+            while True:
+                try:
+                    view = _render(measure(), all_partitions=all_partitions)
+                except (LagUnavailableError, IsolatedProcessDied) as exc:
+                    view = Group(f"[yellow]{escape(str(exc))}[/]; retrying")
+                live.update(view, refresh=True)
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            pass

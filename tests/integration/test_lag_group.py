@@ -166,7 +166,7 @@ def test_console_lag_provider_scopes_tenants(kafka: Cluster) -> None:
         consumer.commit(offsets=[TopicPartition(topic, 0, offset)], asynchronous=False)
         consumer.close()
 
-    provider = LagProvider(kafka.admin, kafka.config, ns, ttl=0)
+    provider = LagProvider(kafka.config, ns, ttl=0)
     operator = dict(provider.metrics(QueueType.OPERATIONAL, None))
     assert operator["consumer lag"] == "3"  # offsets 2..4; the sandbox group is not counted
     assert operator["oldest waiting event"] != "-"
