@@ -68,9 +68,11 @@ RATE = 1_000  # events/s: ~24 s of production, the outage (~5-15 s) in the middl
 KILL_AFTER = 3_000  # events handled before the broker is killed
 # producer done -> every event handled: they handle ~3,000/s, but a process whose
 # checkpoints keep failing is given max(60 s, 3 x transaction_timeout) before it exits
-# for a restart (runner.FAILING_FOR), plus the restart and the rejoin; offsets left
-# hanging (Finding 7) are settled within transaction_timeout + 5 s of a check seeing them
-MAX_CATCH_UP_S = 75
+# for a restart (runner.FAILING_FOR), plus the restart and the rejoin. Offsets left
+# hanging (Finding 7): seen within 15 s, settled transaction_timeout + 5 s later, and when
+# the settling call of the hanging producer itself hangs (seen twice in 21 runs), that
+# producer is found broken 15 s on and its restarted slot settles them: 54-55 s then
+MAX_CATCH_UP_S = 90
 
 
 def first_handling_after(
