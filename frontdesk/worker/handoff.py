@@ -377,7 +377,10 @@ class TransactionalCommitter:
         try:
             with self._call("begin_transaction"):
                 self._producer.begin_transaction()
-            self.open = True
+        except KafkaException as exc:
+            raise self._classify(exc) from exc
+        self.open = True
+        try:
             self._send_offsets([anchor], group_metadata)
         except KafkaException as exc:
             error = self._classify(exc)
@@ -386,8 +389,7 @@ class TransactionalCommitter:
             # A refused offset (a stale generation) still leaves the group's partition in
             # the transaction, which is all the abort marker needs.
             log.info("offsets for the settling transaction refused: %s", exc)
-        if self.open:
-            self._abort()
+        self._abort()
 
     def abort_open(self) -> None:
         """Abort the transaction a failed checkpoint left open, if any.
