@@ -3,14 +3,19 @@
 librdkafka serves delivery reports only inside `poll()`, which blocks; a daemon thread
 polls and hands each outcome to the event loop with `call_soon_threadsafe`, so the loop
 never blocks. A full buffer makes `send()` await (the thread keeps draining it) instead of
-growing memory, up to `buffer_timeout`.
+growing memory, up to `buffer_timeout`. As with the blocking producer, an atexit hook
+delivers what a producer left open still holds; its outcomes can no longer reach the
+finished event loop, so refusals are logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import logging
 import threading
 import time
+import weakref
 from types import TracebackType
 from typing import Any, Self
 
@@ -21,6 +26,8 @@ from frontdesk.events import Event
 from frontdesk.producer._base import ProducerBase
 from frontdesk.producer.delivery import Delivered, delivery_error
 from frontdesk.producer.tracing import end_span
+
+log = logging.getLogger(__name__)
 
 
 class _AsyncDelivery:
@@ -44,7 +51,11 @@ class _AsyncDelivery:
             outcome: Delivered | DeliveryError = delivery_error(self.event_id, self.topic, err)
         else:
             outcome = Delivered(self.event_id, self.topic, msg.partition(), msg.offset())
-        self.loop.call_soon_threadsafe(_settle, self.future, outcome)
+        try:
+            self.loop.call_soon_threadsafe(_settle, self.future, outcome)
+        except RuntimeError:  # the loop is closed (process exit): nobody awaits this event
+            if isinstance(outcome, DeliveryError):
+                log.error("frontdesk async producer at exit: %s", outcome)
 
 
 def _settle(future: asyncio.Future[Delivered], outcome: Delivered | DeliveryError) -> None:
@@ -64,6 +75,7 @@ class AsyncProducer(ProducerBase):
 
     def _opened(self) -> None:
         self._stop = threading.Event()
+        _open.add(self)
 
     async def send(self, event: Event) -> Delivered:
         """Send `event` and return where Kafka stored it; `DeliveryError` if it refused."""
@@ -128,6 +140,22 @@ class AsyncProducer(ProducerBase):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+_open: weakref.WeakSet[AsyncProducer] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_open_producers() -> None:
+    """Safety net: deliver what an async producer still holds when the process exits."""
+    for producer in list(_open):
+        if producer._closed:
+            continue
+        producer._closed = True
+        producer._stop.set()
+        remaining = producer._kafka.flush(10.0)
+        if remaining:
+            log.error("frontdesk async producer at exit: %d events not confirmed", remaining)
 
 
 __all__ = ["AsyncProducer"]
