@@ -7,7 +7,6 @@ of the principals it names: grants it does not declare are revoked on apply.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -21,6 +20,7 @@ from confluent_kafka.admin._acl import (
 from confluent_kafka.admin._config import ConfigResource
 from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 
+from frontdesk.admin.waiting import wait_until
 from frontdesk.topology import Topology
 
 _TIMEOUT = 30.0
@@ -164,11 +164,12 @@ def _await_acls(admin: AdminClient, plan: AclPlan) -> None:
     principals = sorted({b.principal for b in plan.grant + plan.revoke})
     granted = {_key(b) for b in plan.grant}
     revoked = {_key(b) for b in plan.revoke}
-    deadline = time.monotonic() + _TIMEOUT
-    while principals:
+
+    def missing() -> str | None:
         have = {_key(b) for p in principals for b in _current_acls(admin, p)}
         if granted <= have and not (revoked & have):
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError("the authorizer did not report the ACL change within 30 s")
-        time.sleep(0.1)
+            return None
+        return f"the authorizer did not report the ACL change within {_TIMEOUT:.0f} s"
+
+    if principals:
+        wait_until(missing, timeout=_TIMEOUT)

@@ -7,7 +7,6 @@ never shrink in Kafka, so a smaller declared count is reported as a conflict ins
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, Config
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from frontdesk import naming
+from frontdesk.admin.waiting import wait_until
 from frontdesk.topology import TopicSpec, Topology
 
 _TIMEOUT = 30.0
@@ -127,19 +127,17 @@ def _await_metadata(admin: AdminClient, wanted: dict[str, int]) -> None:
     The controller acknowledges before every broker serves the change; without this wait a
     producer started right after ``apply`` can still be told the topic does not exist.
     """
-    deadline = time.monotonic() + _TIMEOUT
-    while True:
+
+    def missing() -> str | None:
         topics = admin.list_topics(timeout=_TIMEOUT).topics
         lagging = [
             name
             for name, partitions in wanted.items()
             if name not in topics or len(topics[name].partitions) < partitions
         ]
-        if not lagging:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"metadata still lacks {', '.join(sorted(lagging)[:5])}")
-        time.sleep(0.1)
+        return f"metadata still lacks {', '.join(sorted(lagging)[:5])}" if lagging else None
+
+    wait_until(missing, timeout=_TIMEOUT)
 
 
 def apply_topics(admin: AdminClient, plan: TopicPlan) -> None:
