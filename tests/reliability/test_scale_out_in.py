@@ -5,7 +5,10 @@ One worker process consumes an 8-partition topic while the producer SDK sends or
 events over 200 properties at a steady rate. Mid-stream three more processes join (each
 rebalance moves partitions: the giver finishes their running handlers, commits, and only
 then releases them), then those three are stopped with SIGTERM (each drains, commits and
-leaves; its partitions move back). No process ever crashes. Asserted: every event handled,
+leaves; its partitions move back). No process ever crashes. Every joiner must be given
+partitions; how many of the four handle fresh events is reported, not asserted, since
+main and retry-tier partitions share one assignment (docs/reliability.md, Finding 2: a
+process may hold only tier partitions). Asserted: every event handled,
 per-key order, side effects once, offsets committed to the end, and duplicates only from
 a handover (an event handled at most twice, by two different processes; a revocation
 now runs the queued records below the highest started one, `test_rebalance_handover.py`,
@@ -52,13 +55,14 @@ def test_scale_one_to_four_to_one_mid_stream(kafka: Cluster, tmp_path: Path) -> 
 
         steps["scale_out"] = now_ms()
         extra = [Single(scenario, f"w{i}") for i in (2, 3, 4)]
-        everyone = {first.pid, *(w.pid for w in extra)}
+        # Every joiner is given partitions; which of them handle fresh events depends on
+        # how main and tier partitions fall (Finding 2), so that is reported, not awaited.
         wait_for(
-            lambda: everyone <= _pids(scenario, steps["scale_out"]),
+            lambda: all(f"worker {w.worker_id} ready" in w.output(tail=10**7) for w in extra),
             60,
-            "all four processes handling events",
+            "all three joiners assigned partitions",
         )
-        steps["four_handling"] = now_ms()
+        steps["four_assigned"] = now_ms()
         time.sleep(3)  # some steady state with four members
 
         steps["scale_in"] = now_ms()
@@ -103,7 +107,7 @@ def test_scale_one_to_four_to_one_mid_stream(kafka: Cluster, tmp_path: Path) -> 
         w: sum(1 for d in result.ok if d.pid == p.pid)
         for w, p in [("w1", first), *((w.worker_id, w) for w in extra)]
     }
-    assert all(per_process.values()), per_process
+    assert per_process["w1"] > 0, per_process
 
     report.record(
         "scale_1_4_1",
@@ -111,7 +115,8 @@ def test_scale_one_to_four_to_one_mid_stream(kafka: Cluster, tmp_path: Path) -> 
             **result.figures(),
             "partitions": PARTITIONS,
             "handled_per_process": per_process,
-            "scale_out_until_all_four_handle_ms": steps["four_handling"] - steps["scale_out"],
+            "scale_out_until_all_four_assigned_ms": steps["four_assigned"] - steps["scale_out"],
+            "processes_handling_after_scale_out": len(_pids(scenario, steps["scale_out"])),
             "scale_in_sigterm_to_exit_ms": steps["three_stopped"] - steps["scale_in"],
             "max_partition_pause_after_scale_out_ms": after_out,
             "max_partition_pause_after_scale_in_ms": after_in,
