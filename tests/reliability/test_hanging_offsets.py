@@ -37,7 +37,7 @@ from tests.reliability.harness import cluster_of
 from tests.support.kafka import Cluster, unique
 
 SLOTS = 32
-ATTEMPTS = 8
+ATTEMPTS = 12  # a crash catches a commit mid-way about every second try (1 to 5 seen)
 TXN_TIMEOUT = 5.0
 # A live transaction ends within its timeout plus the coordinator's cleanup interval (10 s)
 SETTLED_WITHIN = TXN_TIMEOUT + 10 + 5
@@ -108,7 +108,7 @@ def _reproduce(
     raise AssertionError(f"no hanging offsets after {ATTEMPTS} broker crashes mid-commit")
 
 
-@pytest.mark.timeout(900)  # each crash costs about a minute; most runs need one to three
+@pytest.mark.timeout(1200)  # each crash costs about a minute; runs needed one to five
 def test_hanging_group_offsets_are_settled_by_their_slot(
     own_broker: LocalBroker,
 ) -> None:
