@@ -28,7 +28,7 @@ from frontdesk.contracts.registry import (
     SchemaVersion,
     default_registry,
 )
-from frontdesk.contracts.writer import Writer, compile_writer
+from frontdesk.contracts.writer import UnsupportedSchemaError, Writer, compile_writer
 from frontdesk.errors import (
     BadMagicError,
     EventValidationError,
@@ -155,7 +155,7 @@ class Codec:
 def _compile(version: SchemaVersion) -> Writer | None:
     try:
         return compile_writer(version.schema)
-    except NotImplementedError:
+    except UnsupportedSchemaError:
         return None
 
 

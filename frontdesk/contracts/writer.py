@@ -9,7 +9,7 @@ random events of every type), and fastavro still does all reading.
 
 Only the Avro the contracts use is supported (records, enums, arrays, maps, `[null, T]`
 unions, primitives, decimal/date/timestamp-millis/uuid); `compile_writer` raises
-`NotImplementedError` for anything else and the codec falls back to fastavro. Names from
+`UnsupportedSchemaError` for anything else and the codec falls back to fastavro. Names from
 the schema only ever appear in the generated source as string literals (`repr`).
 """
 
@@ -22,6 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 Writer = Callable[[bytearray, Any], None]
+
+
+class UnsupportedSchemaError(Exception):
+    """A schema shape the compiled writer does not cover; fastavro writes it instead."""
+
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -149,7 +154,7 @@ class _Generator:
 
     def union(self, branches: list[Any], value: str, ns: str | None) -> list[str]:
         if len(branches) != 2 or "null" not in branches:
-            raise NotImplementedError("only two-branch unions with null are compiled")
+            raise UnsupportedSchemaError("only two-branch unions with null are compiled")
         null_index = branches.index("null")
         other = self.statements(branches[1 - null_index], value, ns)
         return [
@@ -172,7 +177,7 @@ class _Generator:
             elif logical is None:
                 produce = f"{raw} = {value}.encode()" if kind == "string" else f"{raw} = {value}"
             else:
-                raise NotImplementedError(f"unsupported logical type {logical!r} on {kind}")
+                raise UnsupportedSchemaError(f"unsupported logical type {logical!r} on {kind}")
             return [
                 produce,
                 f"{size} = len({raw})",
@@ -202,7 +207,7 @@ class _Generator:
                 return [f"buf += pack_double({value})"]
             case "null", None:
                 return [f"if {value} is not None:", "    raise TypeError('expected null')"]
-        raise NotImplementedError(f"unsupported Avro type {kind!r} ({logical!r})")
+        raise UnsupportedSchemaError(f"unsupported Avro type {kind!r} ({logical!r})")
 
 
 def _full(name: str, namespace: str | None) -> str:

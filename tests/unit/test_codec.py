@@ -261,9 +261,9 @@ def test_event_validation_error_names_the_field() -> None:
 
 
 def test_unsupported_avro_falls_back_to_fastavro() -> None:
-    from frontdesk.contracts.writer import compile_writer
+    from frontdesk.contracts.writer import UnsupportedSchemaError, compile_writer
 
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(UnsupportedSchemaError):
         compile_writer(
             {"type": "record", "name": "R", "fields": [{"name": "x", "type": ["string", "int"]}]}
         )
