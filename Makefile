@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k outbox"`.
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap system-deps test-deps demo test unit lint typecheck bench clean
+.PHONY: bootstrap system-deps test-deps demo test unit fuzz lint typecheck bench clean
 
 APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
@@ -50,6 +50,10 @@ typecheck: bootstrap
 
 unit: bootstrap
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# The property-based tests over hostile input (marker `fuzz`), with many more examples.
+fuzz: bootstrap
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m fuzz $(PYTEST_ARGS)
 
 test: test-deps lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)

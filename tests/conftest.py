@@ -15,10 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from frontdesk.broker import BrokerError, LocalBroker
 from frontdesk.broker.container import ContainerBroker, docker_available
 from tests.support.kafka import Cluster
+
+
+# Property-based tests over hostile input run a bounded number of examples in `make test`;
+# `make fuzz` selects the `fuzz` profile (HYPOTHESIS_PROFILE=fuzz) for a much longer run.
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile("fuzz", max_examples=20_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _free_port() -> int:
