@@ -16,8 +16,10 @@ from frontdesk.connection import NoClusterError, client_config
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology, TopologyError, load_topology
 
+# soft_wrap: a line longer than the terminal is never broken by rich, so an error's
+# `file: line N` and a long topic name stay whole whatever the terminal width or path length.
 console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
