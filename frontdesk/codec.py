@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro.schema import to_parsing_canonical_form
 from pydantic import ValidationError
 
 from frontdesk.contracts.registry import (
@@ -59,7 +60,7 @@ class SchemaLookup(Protocol):
     """Where writer schemas this codec does not ship are found (the schemas topic)."""
 
     def lookup(self, fp: bytes) -> str | None:
-        """The canonical form whose fingerprint is `fp`, if anyone published it."""
+        """The writer schema JSON whose fingerprint is `fp`, if anyone published it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,10 @@ class Codec:
                 self._readers[sv.fingerprint] = _Reader(
                     sv, reader_schema, model, compile_check(sv.schema)
                 )
+
+    def model_of(self, event_type: str) -> type[Event]:
+        """The model this codec decodes `event_type` into (its current version)."""
+        return self._by_name[_record_name(self.registry.latest(event_type).schema)][1]
 
     def with_schemas(self, schemas: SchemaLookup) -> Codec:
         """This codec, also reading writers it does not ship that `schemas` knows."""
@@ -223,7 +228,7 @@ class Codec:
             version=PUBLISHED_VERSION,
             schema=schema,
             parsed=parsed,
-            canonical_form=text,
+            canonical_form=to_parsing_canonical_form(schema),
             fingerprint=fingerprint,
             header=SINGLE_OBJECT_MAGIC + fingerprint,
             queue=latest.queue,

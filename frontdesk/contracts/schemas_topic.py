@@ -7,18 +7,21 @@ schema store; ours is one compacted topic, `<ns.>frontdesk.schemas` (`naming.sch
 declared by the topology:
 
 - key: the fingerprint as 16 lowercase hex characters (wire byte order);
-- value: the schema's Parsing Canonical Form, UTF-8.
+- value: the writer schema as JSON (UTF-8), expanded (shared types inlined) and complete:
+  not only its Parsing Canonical Form, which drops the logical types (a decimal's scale, a
+  date) that reading the data needs.
 
 Producers publish the schema of each fingerprint before their first event of it, and
 `frontdesk schemas publish` publishes every version under `schemas/` (idempotent).
 
-A record is trusted only if its value *is* a canonical form (parsing it and writing the
-canonical form again gives the same text) and CRC-64-AVRO of that text is the key. A record
-that fails is ignored, so a mistyped or garbled record cannot make a consumer misread an
-event. CRC-64 is not a cryptographic hash, though: someone able to write the topic could
-forge a different schema with the same fingerprint. That is why only the platform's
-principals may write it (the topology grants tenant principals READ only; see
-`frontdesk/admin/acls.py`).
+A record is trusted only if its value parses as a schema whose Parsing Canonical Form has
+the key as CRC-64-AVRO fingerprint. A record that fails is ignored, so a mistyped, garbled
+or misfiled record cannot make a consumer misread an event. The fingerprint does not cover
+everything, though: attributes outside the canonical form (logical types, precision and
+scale, docs, `frontdesk.*` limits) can differ under the same fingerprint, and CRC-64 is not
+a cryptographic hash, so someone able to write the topic could forge a different schema
+with the same fingerprint. That is why only the platform's principals may write it (the
+topology grants tenant principals READ only; see `frontdesk/admin/acls.py`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from frontdesk.contracts.registry import SchemaRegistry, SchemaVersion
@@ -45,19 +48,18 @@ FORGET_MISS_AFTER = 10.0
 
 def record_of(version: SchemaVersion) -> tuple[bytes, bytes]:
     """The (key, value) that publishes `version`."""
-    return version.fingerprint_hex.encode(), version.canonical_form.encode()
+    return version.fingerprint_hex.encode(), json.dumps(version.schema).encode()
 
 
 def verified(key: bytes | None, value: bytes | None) -> tuple[bytes, str] | None:
-    """(fingerprint, canonical form) of a record that proves itself, else None."""
+    """(fingerprint, schema JSON) of a record that proves itself, else None."""
     if key is None or value is None or len(key) != 16:
         return None
     try:
         fp = bytes.fromhex(key.decode("ascii"))
         text = value.decode("utf-8")
-        if to_parsing_canonical_form(json.loads(text)) != text:
-            return None
-        if bytes.fromhex(fingerprint(text, "CRC-64-AVRO")) != fp:
+        canonical = to_parsing_canonical_form(json.loads(text))
+        if bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")) != fp:
             return None
     except Exception:  # any undecodable record is simply not trusted
         return None
@@ -92,10 +94,12 @@ class SchemaTopicReader:
         self._schemas: dict[bytes, str] = {}
         self._missed: dict[bytes, float] = {}
         self._consumer: Consumer | None = None
+        self._next = 0
+        """The offset after the last record read."""
         self._lock = threading.Lock()
 
     def lookup(self, fp: bytes) -> str | None:
-        """The canonical form whose fingerprint is `fp`, or None if no one published it."""
+        """The schema JSON whose fingerprint is `fp`, or None if no one published it."""
         with self._lock:
             if (found := self._schemas.get(fp)) is not None:
                 return found
@@ -127,11 +131,9 @@ class SchemaTopicReader:
         deadline = time.monotonic() + self.timeout
         consumer = self._open()
         partition = TopicPartition(self.topic, 0)
-        _, high = consumer.get_watermark_offsets(partition, timeout=self.timeout, cached=False)
-        while True:
-            [position] = consumer.position([partition])
-            if position.offset >= high:
-                return
+        low, high = consumer.get_watermark_offsets(partition, timeout=self.timeout, cached=False)
+        self._next = max(self._next, low)
+        while self._next < high:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 log.warning("schemas topic %s: read stopped at its time limit", self.topic)
@@ -139,6 +141,7 @@ class SchemaTopicReader:
             for msg in consumer.consume(500, timeout=min(remaining, 0.5)):
                 if msg.error():
                     continue
+                self._next = max(self._next, (msg.offset() or 0) + 1)
                 self._remember(msg.key(), msg.value())
 
     def _remember(self, key: bytes | None, value: bytes | None) -> None:
@@ -164,6 +167,64 @@ class SchemaTopicReader:
         return self._consumer
 
 
+class SchemaPublisher:
+    """Publishes, through a producer's own client, the schema of each fingerprint it is
+    about to send for the first time, and waits for the broker to store it: an event can
+    then never be in a topic before its writer schema is in the schemas topic.
+
+    Costs one round trip per schema version per process. A refusal (a tenant principal may
+    not write the topic, or it does not exist yet) is logged once and the event is sent
+    anyway: the release's schemas are published by `frontdesk schemas publish`.
+    """
+
+    def __init__(
+        self, kafka: Producer, topic: str, registry: SchemaRegistry, timeout: float = 10.0
+    ) -> None:
+        self.topic = topic
+        self._kafka = kafka
+        self._registry = registry
+        self._timeout = timeout
+        self._done: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def before_send(self, value: bytes) -> None:
+        """Publish the writer schema of the encoded event `value`, once per process."""
+        fp = value[2:10]
+        if fp in self._done:
+            return
+        with self._lock:
+            if fp not in self._done:
+                self._publish(fp)
+                self._done.add(fp)
+
+    def _publish(self, fp: bytes) -> None:
+        version = self._registry.by_fingerprint(fp)
+        if version is None:
+            return
+        try:
+            meta = self._kafka.list_topics(self.topic, timeout=self._timeout).topics[self.topic]
+        except KafkaException as exc:
+            log.warning("schemas topic %s not checked: %s", self.topic, exc)
+            return
+        if meta.error is not None:
+            log.warning(
+                "%r not published: schemas topic %s: %s (run frontdesk topics apply, then "
+                "frontdesk schemas publish)",
+                version,
+                self.topic,
+                meta.error,
+            )
+            return
+        outcome: list[Any] = []
+        key, canonical = record_of(version)
+        self._kafka.produce(
+            self.topic, canonical, key, on_delivery=lambda err, _msg: outcome.append(err)
+        )
+        self._kafka.flush(self._timeout)
+        if not outcome or outcome[0] is not None:
+            log.warning("%r not published to %s: %s", version, self.topic, outcome or "no answer")
+
+
 def missing_records(
     registry: SchemaRegistry | Iterable[SchemaVersion], published: Mapping[bytes, str]
 ) -> list[tuple[bytes, bytes]]:
@@ -171,11 +232,44 @@ def missing_records(
     return [record_of(v) for v in registry if v.fingerprint not in published]
 
 
+def publish_registry(
+    config: Mapping[str, Any], topic: str, registry: SchemaRegistry, timeout: float = 30.0
+) -> list[SchemaVersion]:
+    """Publish every version of `registry` the topic lacks; the versions written.
+
+    Idempotent: the topic is read first, so a second run writes nothing.
+    """
+    reader = SchemaTopicReader(config, topic, timeout=timeout)
+    try:
+        published = reader.known()
+    finally:
+        reader.close()
+    todo = [v for v in registry if v.fingerprint not in published]
+    if not todo:
+        return []
+    producer = Producer({**config, "enable.idempotence": True})
+    failures: list[str] = []
+
+    def delivered(err: Any, _msg: Any) -> None:
+        if err is not None:
+            failures.append(str(err))
+
+    for version in todo:
+        key, value = record_of(version)
+        producer.produce(topic, value, key, on_delivery=delivered)
+    left = producer.flush(timeout)
+    if failures or left:
+        raise KafkaException(failures[0] if failures else f"{left} schemas not confirmed")
+    return todo
+
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "FORGET_MISS_AFTER",
+    "SchemaPublisher",
     "SchemaTopicReader",
     "missing_records",
+    "publish_registry",
     "record_of",
     "verified",
 ]
