@@ -73,8 +73,10 @@ class SchemaTopicReader:
     ever published) and again, from where it left off, on each later miss: producers
     publish a schema before the first event that uses it, so reading up to the current end
     finds it. A fingerprint found nowhere is remembered for `FORGET_MISS_AFTER` seconds, so
-    a stream of records with the same bogus fingerprint costs one broker round trip, and
-    every lookup is bounded by `timeout`.
+    a stream of records with the same bogus fingerprint costs one broker round trip; a
+    topic that cannot be read is not asked again for as long; every lookup is bounded by
+    `timeout`. Lookups run on the caller's thread (the worker's event loop): a miss costs
+    one watermark query and the read of what was published since the last one.
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class SchemaTopicReader:
         self._missed: dict[bytes, float] = {}
         self._consumer: Consumer | None = None
         self._next = 0
+        self._unreadable_until = 0.0
         """The offset after the last record read."""
         self._lock = threading.Lock()
 
@@ -103,12 +106,17 @@ class SchemaTopicReader:
         with self._lock:
             if (found := self._schemas.get(fp)) is not None:
                 return found
+            now = time.monotonic()
             missed = self._missed.get(fp)
-            if missed is not None and time.monotonic() - missed < FORGET_MISS_AFTER:
+            if missed is not None and now - missed < FORGET_MISS_AFTER:
+                return None
+            if now < self._unreadable_until:
                 return None
             try:
                 self._catch_up()
             except KafkaException as exc:
+                # Missing or refused: every lookup would wait for the same answer.
+                self._unreadable_until = now + FORGET_MISS_AFTER
                 log.warning("schemas topic %s unreadable: %s", self.topic, exc)
             found = self._schemas.get(fp)
             if found is None:
