@@ -15,46 +15,26 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
+from frontdesk.benchmarks.worker import sample_events
 from frontdesk.codec import Codec, default_codec
 from frontdesk.contracts.strict import DEFAULT_MAX_LENGTH
+from frontdesk.contracts.writer import write_long
 from frontdesk.errors import DecodeError
-from frontdesk.events import BookingCreated, BookingStatus, Channel
+from frontdesk.events import Event
 
 SIZE = 1_000_000
 
 
 def _long(value: int) -> bytes:
-    n = (value << 1) ^ (value >> 63)
     out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
+    write_long(out, value)
     return bytes(out)
 
 
-def _typical() -> BookingCreated:
-
-    return BookingCreated.new(
-        tenant_id="acme",
-        property_id="lisbon-1",
-        booking_id="B-1",
-        room_type_id="DBL",
-        guest_id="G-1",
-        guest_name="Ana Silva",
-        arrival=date(2025, 7, 1),
-        departure=date(2025, 7, 4),
-        adults=2,
-        children=0,
-        channel=Channel.DIRECT,
-        status=BookingStatus.CONFIRMED,
-        total_amount=Decimal("412.50"),
-        currency="EUR",
-    )
+def _typical() -> Event:
+    return sample_events(1)[0]
 
 
 def worst_records(codec: Codec) -> dict[str, bytes]:

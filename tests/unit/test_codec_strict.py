@@ -27,7 +27,7 @@ from frontdesk.contracts.strict import (
     compile_check,
     decimal_max_bytes,
 )
-from frontdesk.contracts.writer import decimal_bytes
+from frontdesk.contracts.writer import decimal_bytes, write_long
 from frontdesk.errors import DecodeError, EventValidationError, MalformedEventError
 from tests.support.events import booking
 
@@ -35,12 +35,8 @@ REGISTRY = default_registry()
 
 
 def _long(value: int) -> bytes:
-    n = (value << 1) ^ (value >> 63)
     out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
+    write_long(out, value)
     return bytes(out)
 
 
