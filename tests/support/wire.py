@@ -3,13 +3,15 @@ their fields, so that strictness tests can replace one field's bytes with a muta
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
-from fastavro import schemaless_writer
+from fastavro import parse_schema, schemaless_writer
+from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from frontdesk.contracts.registry import SchemaVersion
+from frontdesk.contracts.registry import SINGLE_OBJECT_MAGIC, SchemaVersion
 from frontdesk.contracts.writer import write_long
 
 
@@ -33,6 +35,16 @@ def message(version: SchemaVersion, datum: dict[str, Any]) -> bytes:
     out = BytesIO()
     out.write(version.header)
     schemaless_writer(out, version.parsed, datum)
+    return out.getvalue()
+
+
+def single_object(schema: dict[str, Any], datum: dict[str, Any]) -> bytes:
+    """`datum` written with any `schema` (say, a version no release ships), behind the
+    single-object header of its fingerprint."""
+    fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+    out = BytesIO()
+    out.write(SINGLE_OBJECT_MAGIC + fp)
+    schemaless_writer(out, parse_schema(copy.deepcopy(schema)), datum)
     return out.getvalue()
 
 
