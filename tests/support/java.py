@@ -2,9 +2,10 @@
 
 `tests/java/pom.xml` names Avro and its runtime dependencies; `mvn dependency:copy-dependencies`
 resolves them from Maven Central once and they are cached by version under
-`~/.cache/frontdesk/avro-<version>/libs`, as the broker's jars are. `tests/java/AvroCrossCheck.java`
-is compiled with `javac` into a cache directory keyed by the hash of its source and the pom,
-and run once per request: one JVM launch does all the work of a test run.
+`~/.cache/frontdesk/avro-<version>/libs`, as the broker's jars are.
+`tests/java/AvroCrossCheck.java` is compiled with `javac` into a cache directory keyed by
+the hash of its source and the pom, and run once per request: one JVM launch does all the
+work of a test run.
 
 A missing `java`, `javac` or `mvn` fails the test that needs them (the broker needs the same
 JDK and Maven, `make system-deps` installs them): a cross-check that skips proves nothing.
@@ -17,6 +18,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,6 @@ AVRO_VERSION = "1.12.0"
 SOURCE_DIR = Path(__file__).resolve().parents[1] / "java"
 MAIN_CLASS = "AvroCrossCheck"
 CACHE = Path.home() / ".cache" / "frontdesk"
-_COMPLETE = ".complete"
 
 
 def _tool(name: str) -> str:
@@ -48,47 +49,52 @@ def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+def _cached(target: Path, build: Callable[[Path], None]) -> Path:
+    """`target`, built by `build` into a fresh directory on first use and renamed into
+    place whole, so that concurrent test runs never see (or remove) a half-built one."""
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        build(work)
+        work.rename(target)
+    except OSError:
+        if not target.is_dir():  # not merely another run finishing first
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
 def avro_libs() -> Path:
     """The directory of Avro's jars, resolved from Maven Central on first use."""
-    target = CACHE / f"avro-{AVRO_VERSION}"
-    libs = target / "libs"
-    if (target / _COMPLETE).exists():
-        return libs
-    mvn = _tool("mvn")
-    target.mkdir(parents=True, exist_ok=True)
-    if libs.exists():
-        shutil.rmtree(libs)  # a half-finished earlier download
-    pom = SOURCE_DIR / "pom.xml"
-    _run(
-        [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-         "-DincludeScope=runtime", f"-Davro.version={AVRO_VERSION}",
-         f"-DoutputDirectory={libs}"],
-        f"resolving org.apache.avro:avro:{AVRO_VERSION} with mvn",
-    )  # fmt: skip
-    if not (libs / f"avro-{AVRO_VERSION}.jar").exists():
-        pytest.fail(f"mvn did not bring avro-{AVRO_VERSION}.jar into {libs}", pytrace=False)
-    (target / _COMPLETE).write_text(AVRO_VERSION)
-    return libs
+
+    def resolve(libs: Path) -> None:
+        _run(
+            [_tool("mvn"), "-B", "-q", "-f", str(SOURCE_DIR / "pom.xml"),
+             "dependency:copy-dependencies", "-DincludeScope=runtime",
+             f"-Davro.version={AVRO_VERSION}", f"-DoutputDirectory={libs}"],
+            f"resolving org.apache.avro:avro:{AVRO_VERSION} with mvn",
+        )  # fmt: skip
+        if not (libs / f"avro-{AVRO_VERSION}.jar").exists():
+            pytest.fail(f"mvn did not bring avro-{AVRO_VERSION}.jar", pytrace=False)
+
+    return _cached(CACHE / f"avro-{AVRO_VERSION}" / "libs", resolve)
 
 
 def _classes(libs: Path) -> Path:
     """The compiled checker, cached by the hash of its source and its pom."""
     source = SOURCE_DIR / f"{MAIN_CLASS}.java"
     digest = hashlib.sha256(source.read_bytes() + (SOURCE_DIR / "pom.xml").read_bytes())
-    target = CACHE / "avro-crosscheck" / digest.hexdigest()[:16]
-    classes = target / "classes"
-    if (target / _COMPLETE).exists():
-        return classes
-    javac = _tool("javac")
-    if classes.exists():
-        shutil.rmtree(classes)
-    classes.mkdir(parents=True)
-    _run(
-        [javac, "-nowarn", "-cp", str(libs / "*"), "-d", str(classes), str(source)],
-        f"compiling {source.name}",
-    )
-    (target / _COMPLETE).write_text(source.name)
-    return classes
+
+    def compile_into(classes: Path) -> None:
+        _run(
+            [_tool("javac"), "-nowarn", "-cp", str(libs / "*"), "-d", str(classes), str(source)],
+            f"compiling {source.name}",
+        )
+
+    return _cached(CACHE / "avro-crosscheck" / digest.hexdigest()[:16], compile_into)
 
 
 def run_checker(request: dict[str, Any]) -> dict[str, Any]:
