@@ -52,3 +52,40 @@ def render(ports: Ports, data_dir: Path, *, secure: bool) -> str:
             f"super.users=User:ANONYMOUS;User:{ADMIN_USER}",
         ]
     return "\n".join([voters, *listeners, f"log.dirs={data_dir}", "", common])
+
+
+def render_node(
+    ports: Ports,
+    data_dir: Path,
+    *,
+    secure: bool,
+    node_id: int,
+    controllers: dict[int, int],
+) -> str:
+    """One node of a local multi-node cluster: the single-node text (same listeners, same
+    security) followed by what differs. Java's ``Properties`` keeps the last value of a
+    repeated key, so these lines override the single-node ones.
+
+    ``controllers`` maps every node id to its controller port: each node is a voter of a
+    static quorum (``controller.quorum.voters``), formatted with one cluster id.
+    """
+    voters = ",".join(f"{i}@127.0.0.1:{port}" for i, port in sorted(controllers.items()))
+    replicas = len(controllers)
+    min_isr = max(1, min(2, replicas - 1))
+    overrides = [
+        "",
+        f"# Node {node_id} of a local {replicas}-node cluster (frontdesk.broker.cluster).",
+        f"node.id={node_id}",
+        f"controller.quorum.voters={voters}",
+        f"offsets.topic.replication.factor={replicas}",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min_isr}",
+        f"share.coordinator.state.topic.replication.factor={replicas}",
+        f"share.coordinator.state.topic.min.isr={min_isr}",
+        f"default.replication.factor={replicas}",
+        f"min.insync.replicas={min_isr}",
+        "unclean.leader.election.enable=false",
+        # Leadership moves back to the preferred replica soon after a node returns.
+        "leader.imbalance.check.interval.seconds=10",
+    ]
+    return render(ports, data_dir, secure=secure) + "\n".join(overrides) + "\n"

@@ -255,9 +255,7 @@ class LocalBroker:
             return cluster
         say("formatting storage")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
-        if cluster_id.startswith("-"):  # the formatter would read it as an option
-            cluster_id = "A" + cluster_id[1:]
+        cluster_id = self.new_cluster_id()
         cluster = {
             "cluster_id": cluster_id,
             "secure": self.secure,
@@ -268,20 +266,37 @@ class LocalBroker:
         ports = config.Ports(self.port, cluster["controller_port"], cluster["internal_port"])
         properties = self.data_dir / "server.properties"
         properties.write_text(config.render(ports, self.data_dir / "kraft", secure=self.secure))
+        if self.secure:
+            cluster["admin_password"] = self.admin_password or secrets.token_hex(16)
+        self.format_storage(dist, cluster_id, properties, cluster.get("admin_password"))
+        self.cluster_file.write_text(json.dumps(cluster, indent=2))
+        self.cluster_file.chmod(0o600)
+        return cluster
+
+    @staticmethod
+    def new_cluster_id() -> str:
+        """URL-safe base64 of 16 random bytes, as ``kafka-storage random-uuid`` makes."""
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        if cluster_id.startswith("-"):  # the formatter would read it as an option
+            cluster_id = "A" + cluster_id[1:]
+        return cluster_id
+
+    @staticmethod
+    def format_storage(
+        dist: jars.Distribution, cluster_id: str, properties: Path, admin_password: str | None
+    ) -> None:
+        """Format the log dirs ``properties`` names; with a password, the SCRAM admin user
+        is created in the bootstrap metadata (secure mode)."""
         cmd = [
             "java", "-Xmx256m", "-cp", dist.classpath, "kafka.tools.StorageTool", "format",
             "-t", cluster_id, "-c", str(properties),
         ]  # fmt: skip
-        if self.secure:
-            password = self.admin_password or secrets.token_hex(16)
-            cluster["admin_password"] = password
-            cmd += ["--add-scram", f"SCRAM-SHA-512=[name={config.ADMIN_USER},password={password}]"]
+        if admin_password is not None:
+            user = f"name={config.ADMIN_USER},password={admin_password}"
+            cmd += ["--add-scram", f"SCRAM-SHA-512=[{user}]"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise BrokerError(f"formatting {self.data_dir} failed:\n{proc.stdout}{proc.stderr}")
-        self.cluster_file.write_text(json.dumps(cluster, indent=2))
-        self.cluster_file.chmod(0o600)
-        return cluster
+            raise BrokerError(f"formatting {properties.parent} failed:\n{proc.stdout}{proc.stderr}")
 
     def _wait_ready(
         self, proc: subprocess.Popen[bytes], state: BrokerState, timeout: float
