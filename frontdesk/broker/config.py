@@ -85,6 +85,9 @@ def render_node(
         f"default.replication.factor={replicas}",
         f"min.insync.replicas={min_isr}",
         "unclean.leader.election.enable=false",
+        # A crashed node is fenced and its leaderships moved after 6 s (default 9 s).
+        "broker.heartbeat.interval.ms=1000",
+        "broker.session.timeout.ms=6000",
         # Leadership moves back to the preferred replica soon after a node returns.
         "leader.imbalance.check.interval.seconds=10",
     ]
