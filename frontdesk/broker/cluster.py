@@ -179,28 +179,27 @@ class ClusterNode:
 
     def ready(self) -> bool:
         """The node answers metadata and lists itself among the unfenced brokers."""
-        state = self.status()
-        if state is None:
-            return False
+        port = self.ports().client
         try:
             # Probe the port first: librdkafka logs every refused connection.
-            with socket.create_connection(("127.0.0.1", state.port), timeout=0.5):
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 pass
         except OSError:
             return False
-        conf = {**self.cluster.client_config([state.port]), "log_level": 3}
+        conf = {**self.cluster.client_config([port]), "log_level": 3}
         try:
             brokers = AdminClient(conf).list_topics(timeout=2).brokers
         except Exception:
             return False
         return self.node_id in brokers
 
-    def wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        """Race "the node is ready" against "its process exited" until ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.status() is None:
+            if proc.poll() is not None:
                 raise BrokerDiedError(
-                    f"node {self.node_id} exited while starting.\n"
+                    f"node {self.node_id} exited with code {proc.returncode} while starting.\n"
                     f"--- {self.server_log} (tail) ---\n{_tail(self.server_log)}\n"
                     f"--- {self.stdout_log} (tail) ---\n{_tail(self.stdout_log, 15)}"
                 )
@@ -217,9 +216,9 @@ class ClusterNode:
         running = self.status()
         if running is not None:
             return running
-        self.launch(self.cluster.distribution())
+        proc = self.launch(self.cluster.distribution())
         try:
-            self.wait_ready(timeout)
+            self.wait_ready(proc, timeout)
         except BaseException:
             self.kill()
             raise
@@ -346,19 +345,18 @@ class LocalCluster:
                 f"{self.data_dir} was formatted in {mode} mode; use another --data-dir to "
                 f"switch modes"
             )
-        started: list[ClusterNode] = []
+        started: list[tuple[ClusterNode, subprocess.Popen[bytes]]] = []
         try:
             for node in self.nodes:
                 if node.status() is None:
                     say(f"starting node {node.node_id} on 127.0.0.1:{node.ports().client}")
-                    node.launch(dist)
-                    started.append(node)
+                    started.append((node, node.launch(dist)))
             deadline = time.monotonic() + timeout
-            for node in self.nodes:
+            for node, proc in started:
                 say(f"waiting for node {node.node_id}")
-                node.wait_ready(max(1.0, deadline - time.monotonic()))
+                node.wait_ready(proc, max(1.0, deadline - time.monotonic()))
         except BaseException:
-            for node in started:
+            for node, _ in started:
                 node.kill()
             raise
         state = self.status()
