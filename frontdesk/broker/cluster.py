@@ -22,8 +22,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,11 @@ from confluent_kafka.admin import AdminClient
 from frontdesk.broker import config, jars
 from frontdesk.broker.errors import BrokerDiedError, BrokerError
 from frontdesk.broker.local import (
-    _CHILDREN,
-    _JVM_OPTS,
     DEFAULT_PORT,
+    BrokerState,
     LocalBroker,
-    _alive,
     _ensure_free,
     _free_port,
-    _is_our_broker,
     _tail,
 )
 
@@ -50,20 +46,11 @@ nodes must fit beside the tests on a small machine."""
 
 
 @dataclass(frozen=True, slots=True)
-class NodeState:
-    """A running node, as recorded in ``node-<id>/node.json``."""
-
-    node_id: int
-    pid: int
-    port: int
-    started_at: float
-
-
-@dataclass(frozen=True, slots=True)
 class ClusterState:
     """The cluster's running nodes and how clients reach them."""
 
-    nodes: list[NodeState]
+    nodes: dict[int, BrokerState]
+    """The running nodes by node id."""
     ports: list[int]
     version: str
     secure: bool
@@ -91,43 +78,35 @@ class ClusterState:
 
 
 class ClusterNode:
-    """One node of a `LocalCluster`: start, stop (SIGTERM) or kill (SIGKILL) it alone."""
+    """One node of a `LocalCluster`: start, stop (SIGTERM) or kill (SIGKILL) it alone.
+
+    A node's directory is a `LocalBroker`'s (``broker.json``, ``logs/``), so status, stop,
+    kill and the log paths are the single broker's; only its properties and its start
+    (no node is ready without a controller majority) differ."""
 
     def __init__(self, cluster: LocalCluster, node_id: int) -> None:
         self.cluster = cluster
         self.node_id = node_id
         self.data_dir = cluster.data_dir / f"node-{node_id}"
-
-    @property
-    def state_file(self) -> Path:
-        return self.data_dir / "node.json"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.data_dir / "logs"
+        self.broker = LocalBroker(
+            self.data_dir,
+            port=self.ports().client if cluster.cluster_file.exists() else 0,
+            secure=cluster.secure,
+            cache_dir=cluster.cache_dir,
+            version=cluster.version,
+        )
 
     @property
     def server_log(self) -> Path:
-        return self.log_dir / "server.log"
-
-    @property
-    def stdout_log(self) -> Path:
-        return self.log_dir / "stdout.log"
+        return self.broker.server_log
 
     @property
     def properties(self) -> Path:
         return self.data_dir / "server.properties"
 
-    def status(self) -> NodeState | None:
-        """This node if it runs, else ``None`` (a stale state file is removed)."""
-        try:
-            state = NodeState(**json.loads(self.state_file.read_text()))
-        except (OSError, ValueError, TypeError):
-            return None
-        if _alive(state.pid) and _is_our_broker(state.pid, self.data_dir):
-            return state
-        self.state_file.unlink(missing_ok=True)
-        return None
+    def status(self) -> BrokerState | None:
+        """This node if it runs, else ``None``."""
+        return self.broker.status()
 
     @property
     def pid(self) -> int | None:
@@ -137,73 +116,57 @@ class ClusterNode:
     def ports(self) -> config.Ports:
         return self.cluster.node_ports(self.node_id)
 
-    def write_properties(self, layout: dict[str, Any]) -> None:
+    def render(self, layout: dict[str, Any]) -> str:
         controllers = {int(i): int(p["controller"]) for i, p in layout["nodes"].items()}
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(
-            config.render_node(
-                self.ports(),
-                self.data_dir / "kraft",
-                secure=self.cluster.secure,
-                node_id=self.node_id,
-                controllers=controllers,
-            )
+        return config.render_node(
+            self.ports(),
+            self.data_dir / "kraft",
+            secure=bool(layout["secure"]),
+            node_id=self.node_id,
+            controllers=controllers,
         )
 
-    def launch(self, dist: jars.Distribution) -> subprocess.Popen[bytes]:
+    def launch(self, dist: jars.Distribution) -> tuple[subprocess.Popen[bytes], BrokerState]:
         """Start the node's JVM and return at once (`wait_ready` waits for it)."""
         ports = self.ports()
         _ensure_free(ports.client, f"node {self.node_id} client listener")
         _ensure_free(ports.controller, f"node {self.node_id} controller listener")
         if ports.internal is not None:
             _ensure_free(ports.internal, f"node {self.node_id} internal listener")
-        self.write_properties(self.cluster.layout())
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log4j = self.data_dir / "log4j2.properties"
-        log4j.write_bytes(
-            resources.files("frontdesk.broker").joinpath("log4j2.properties").read_bytes()
+        layout = self.cluster.layout()
+        return self.broker.launch(
+            dist, self.render(layout), layout.get("admin_password"), NODE_HEAP
         )
-        cmd = [
-            "java", *_JVM_OPTS, *NODE_HEAP,
-            f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={self.log_dir}",
-            "-cp", dist.classpath, "kafka.Kafka", str(self.properties),
-        ]  # fmt: skip
-        with self.stdout_log.open("ab") as out:
-            proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        _CHILDREN[proc.pid] = proc
-        state = NodeState(self.node_id, proc.pid, ports.client, time.time())
-        self.state_file.write_text(json.dumps(asdict(state)))
-        return proc
 
-    def ready(self) -> bool:
+    def ready(self, state: BrokerState) -> bool:
         """The node answers metadata and lists itself among the unfenced brokers."""
-        port = self.ports().client
         try:
             # Probe the port first: librdkafka logs every refused connection.
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection(("127.0.0.1", state.port), timeout=0.5):
                 pass
         except OSError:
             return False
-        conf = {**self.cluster.client_config([port]), "log_level": 3}
         try:
-            brokers = AdminClient(conf).list_topics(timeout=2).brokers
+            admin = AdminClient({**state.client_config(), "log_level": 3})
+            brokers = admin.list_topics(timeout=2).brokers
         except Exception:
             return False
         return self.node_id in brokers
 
-    def wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
-        """Race "the node is ready" against "its process exited" until ``timeout``."""
+    def wait_ready(self, proc: subprocess.Popen[bytes], state: BrokerState, timeout: float) -> None:
+        """Race "the node is ready" against "its process exited" until ``timeout``; then
+        record it as running."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise BrokerDiedError(
                     f"node {self.node_id} exited with code {proc.returncode} while starting.\n"
                     f"--- {self.server_log} (tail) ---\n{_tail(self.server_log)}\n"
-                    f"--- {self.stdout_log} (tail) ---\n{_tail(self.stdout_log, 15)}"
+                    f"--- {self.broker.stdout_log} (tail) ---\n"
+                    f"{_tail(self.broker.stdout_log, 15)}"
                 )
-            if self.ready():
+            if self.ready(state):
+                self.broker.save_state(state)
                 return
             time.sleep(0.3)
         raise BrokerError(
@@ -211,36 +174,26 @@ class ClusterNode:
             f"--- {self.server_log} (tail) ---\n{_tail(self.server_log)}"
         )
 
-    def start(self, timeout: float = 90.0) -> NodeState:
+    def start(self, timeout: float = 90.0) -> BrokerState:
         """Start this node alone (the others keep running) and wait until it is back."""
         running = self.status()
         if running is not None:
             return running
-        proc = self.launch(self.cluster.distribution())
+        proc, state = self.launch(self.cluster.distribution())
         try:
-            self.wait_ready(proc, timeout)
+            self.wait_ready(proc, state, timeout)
         except BaseException:
-            self.kill()
+            LocalBroker._kill(proc.pid, 0)
             raise
-        state = self.status()
-        assert state is not None
         return state
 
     def stop(self, timeout: float = 30.0) -> bool:
         """SIGTERM (a controlled shutdown: leadership moves first), then SIGKILL."""
-        state = self.status()
-        if state is None:
-            return False
-        LocalBroker._kill(state.pid, timeout)
-        self.state_file.unlink(missing_ok=True)
-        return True
+        return self.broker.stop(timeout)
 
     def kill(self) -> None:
         """SIGKILL at once: a crashed node, for fault-injection tests."""
-        state = self.status()
-        if state is not None:
-            LocalBroker._kill(state.pid, 0)
-            self.state_file.unlink(missing_ok=True)
+        self.broker.kill()
 
 
 class LocalCluster:
@@ -306,15 +259,15 @@ class LocalCluster:
             self._dist = jars.resolve(self.cache_dir, self.version)
         return self._dist
 
-    def client_config(self, ports: list[int] | None = None) -> dict[str, Any]:
-        return self._state([], ports).client_config()
+    def client_config(self) -> dict[str, Any]:
+        return self._state({}).client_config()
 
-    def _state(self, running: list[NodeState], ports: list[int] | None = None) -> ClusterState:
+    def _state(self, running: dict[int, BrokerState]) -> ClusterState:
         layout = self.layout()
         every = [int(p["client"]) for _, p in sorted(layout["nodes"].items())]
         return ClusterState(
             nodes=running,
-            ports=ports or every,
+            ports=every,
             version=str(layout["version"]),
             secure=bool(layout["secure"]),
             data_dir=str(self.data_dir),
@@ -327,7 +280,7 @@ class LocalCluster:
         """The running nodes, or ``None`` when none runs."""
         if not self.cluster_file.exists():
             return None
-        running = [s for node in self.nodes if (s := node.status()) is not None]
+        running = {node.node_id: s for node in self.nodes if (s := node.status()) is not None}
         return self._state(running) if running else None
 
     # -- start ---------------------------------------------------------------------------
@@ -345,23 +298,23 @@ class LocalCluster:
                 f"{self.data_dir} was formatted in {mode} mode; use another --data-dir to "
                 f"switch modes"
             )
-        started: list[tuple[ClusterNode, subprocess.Popen[bytes]]] = []
+        started: list[tuple[ClusterNode, subprocess.Popen[bytes], BrokerState]] = []
         try:
             for node in self.nodes:
                 if node.status() is None:
                     say(f"starting node {node.node_id} on 127.0.0.1:{node.ports().client}")
-                    started.append((node, node.launch(dist)))
+                    started.append((node, *node.launch(dist)))
             deadline = time.monotonic() + timeout
-            for node, proc in started:
+            for node, proc, state in started:
                 say(f"waiting for node {node.node_id}")
-                node.wait_ready(proc, max(1.0, deadline - time.monotonic()))
+                node.wait_ready(proc, state, max(1.0, deadline - time.monotonic()))
         except BaseException:
-            for node, _ in started:
-                node.kill()
+            for _, proc, _ in started:
+                LocalBroker._kill(proc.pid, 0)
             raise
-        state = self.status()
-        assert state is not None
-        return state
+        running = self.status()
+        assert running is not None
+        return running
 
     def _format(self, dist: jars.Distribution, say: Callable[[str], None]) -> dict[str, Any]:
         """Format every node's storage with one cluster id, on first use only."""
@@ -390,7 +343,8 @@ class LocalCluster:
         self.cluster_file.chmod(0o600)
         try:
             for node in self.nodes:
-                node.write_properties(layout)
+                node.data_dir.mkdir(parents=True, exist_ok=True)
+                node.properties.write_text(node.render(layout))
                 LocalBroker.format_storage(
                     dist, layout["cluster_id"], node.properties, layout.get("admin_password")
                 )
@@ -413,4 +367,4 @@ class LocalCluster:
         return len(running)
 
 
-__all__ = ["DEFAULT_NODES", "ClusterNode", "ClusterState", "LocalCluster", "NodeState"]
+__all__ = ["DEFAULT_NODES", "ClusterNode", "ClusterState", "LocalCluster"]

@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -204,8 +204,32 @@ class LocalBroker:
         _ensure_free(ports.controller, "controller listener")
         if ports.internal is not None:
             _ensure_free(ports.internal, "internal listener")
+        say(f"starting Kafka {dist.version} on 127.0.0.1:{self.port}")
+        proc, state = self.launch(
+            dist,
+            config.render(ports, self.data_dir / "kraft", secure=self.secure),
+            cluster.get("admin_password"),
+        )
+        try:
+            self._wait_ready(proc, state, timeout)
+        except BaseException:
+            self._kill(proc.pid)
+            raise
+        self.save_state(state)
+        return state
+
+    def launch(
+        self,
+        dist: jars.Distribution,
+        properties_text: str,
+        admin_password: str | None,
+        jvm_options: Sequence[str] = (),
+    ) -> tuple[subprocess.Popen[bytes], BrokerState]:
+        """Write ``server.properties`` and the log config, start the JVM and return at once
+        (the caller waits for readiness, then `save_state`). ``jvm_options`` come last, so
+        they override the defaults (the JVM keeps the last -Xmx)."""
         properties = self.data_dir / "server.properties"
-        properties.write_text(config.render(ports, self.data_dir / "kraft", secure=self.secure))
+        properties.write_text(properties_text)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log4j = self.data_dir / "log4j2.properties"
         log4j.write_bytes(
@@ -214,6 +238,7 @@ class LocalBroker:
         cmd = [
             "java",
             *_JVM_OPTS,
+            *jvm_options,
             f"-Dlog4j2.configurationFile={log4j}",
             f"-Dkafka.logs.dir={self.log_dir}",
             "-cp",
@@ -221,7 +246,6 @@ class LocalBroker:
             "kafka.Kafka",
             str(properties),
         ]
-        say(f"starting Kafka {dist.version} on 127.0.0.1:{self.port}")
         with self.stdout_log.open("ab") as out:
             # Own session: the broker outlives the CLI command that started it.
             proc = subprocess.Popen(
@@ -237,16 +261,14 @@ class LocalBroker:
             data_dir=str(self.data_dir),
             started_at=time.time(),
             admin_user=config.ADMIN_USER if self.secure else None,
-            admin_password=cluster.get("admin_password"),
+            admin_password=admin_password,
         )
-        try:
-            self._wait_ready(proc, state, timeout)
-        except BaseException:
-            self._kill(proc.pid)
-            raise
+        return proc, state
+
+    def save_state(self, state: BrokerState) -> None:
+        """Record a broker that answers (what `status` reads)."""
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self.state_file.chmod(0o600)
-        return state
 
     def _format(self, dist: jars.Distribution, say: Callable[[str], None]) -> dict[str, Any]:
         """Format KRaft storage on first use; later starts reuse it and keep the data."""

@@ -110,7 +110,7 @@ def status(data_dir: DataDir = None) -> None:
     state = cluster.status()
     if state is None:
         fail("no cluster node running (start them with `frontdesk cluster start`)", code=3)
-    running = {s.node_id: s for s in state.nodes}
+    running = state.nodes
     console.print(
         f"cluster bootstrap={state.bootstrap_servers} version={state.version} "
         f"secure={state.secure} data_dir={state.data_dir}"
