@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -35,7 +36,6 @@ from frontdesk.broker.local import (
     BrokerState,
     LocalBroker,
     _ensure_free,
-    _free_port,
     _tail,
 )
 
@@ -63,18 +63,44 @@ class ClusterState:
         return ",".join(f"127.0.0.1:{port}" for port in self.ports)
 
     def client_config(self) -> dict[str, Any]:
-        """librdkafka settings for an admin client of this cluster (every node listed)."""
-        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
-        if self.secure:
-            conf.update(
-                {
-                    "security.protocol": "SASL_PLAINTEXT",
-                    "sasl.mechanism": "SCRAM-SHA-512",
-                    "sasl.username": self.admin_user,
-                    "sasl.password": self.admin_password,
-                }
-            )
-        return conf
+        """librdkafka settings for an admin client of this cluster (every node listed):
+        a single broker's, with every node as a bootstrap server."""
+        node = BrokerState(
+            pid=0,
+            port=self.ports[0],
+            version=self.version,
+            origin="cluster",
+            secure=self.secure,
+            data_dir=self.data_dir,
+            started_at=0.0,
+            admin_user=self.admin_user,
+            admin_password=self.admin_password,
+        )
+        return {**node.client_config(), "bootstrap.servers": self.bootstrap_servers}
+
+
+PORT_RANGE = (20_000, 32_000)
+"""Where free ports are chosen: below Linux's ephemeral range (32768-60999). A node binds
+its client listener only once it has joined the quorum, seconds after its peers started
+opening connections, and each of those takes an ephemeral local port that could be the
+one chosen for it."""
+
+
+def _quiet_port(taken: set[int]) -> int:
+    """A free loopback port in `PORT_RANGE` that no other node of the cluster uses."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(*PORT_RANGE)
+        if port in taken:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        taken.add(port)
+        return port
+    raise BrokerError(f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on 127.0.0.1")
 
 
 class ClusterNode:
@@ -323,12 +349,13 @@ class LocalCluster:
         say(f"formatting {self.size} nodes")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         nodes: dict[str, dict[str, int | None]] = {}
+        taken = set() if self.port == 0 else {self.port + i for i in range(self.size)}
         for i in range(1, self.size + 1):
-            client = _free_port() if self.port == 0 else self.port + i - 1
+            client = _quiet_port(taken) if self.port == 0 else self.port + i - 1
             nodes[str(i)] = {
                 "client": client,
-                "controller": _free_port(),
-                "internal": _free_port() if self.secure else None,
+                "controller": _quiet_port(taken),
+                "internal": _quiet_port(taken) if self.secure else None,
             }
         layout: dict[str, Any] = {
             "cluster_id": LocalBroker.new_cluster_id(),
