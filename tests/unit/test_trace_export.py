@@ -1,0 +1,59 @@
+"""Contract: tracing is installed only when the standard ``OTEL_*`` variables configure an
+exporter (``otlp``, ``console``; an OTLP endpoint alone means ``otlp``), and a value this
+installation cannot honour is refused with one line naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontdesk.trace_export import TracingConfigError, exporter_names
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, []),
+        ({"OTEL_TRACES_EXPORTER": "none"}, []),
+        ({"OTEL_TRACES_EXPORTER": " "}, []),
+        ({"OTEL_TRACES_EXPORTER": "otlp"}, ["otlp"]),
+        ({"OTEL_TRACES_EXPORTER": "Console, otlp,console"}, ["console", "otlp"]),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, ["otlp"]),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, ["otlp"]),
+        ({"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"}, []),
+        ({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}, []),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
+            ["otlp"],
+        ),
+        (
+            {
+                "OTEL_TRACES_EXPORTER": "otlp",
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",  # the traces-specific one wins
+            },
+            ["otlp"],
+        ),
+        ({"OTEL_TRACES_EXPORTER": "console", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, ["console"]),
+    ],
+)
+def test_exporters_from_the_environment(env: dict[str, str], expected: list[str]) -> None:
+    assert exporter_names(env) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "jaeger"}, "OTEL_TRACES_EXPORTER='jaeger': unknown exporter"),
+        ({"OTEL_TRACES_EXPORTER": "otlp,zipkin"}, "unknown exporter 'zipkin'"),
+        ({"OTEL_TRACES_EXPORTER": "none,otlp"}, "none cannot be combined"),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            "OTEL_EXPORTER_OTLP_PROTOCOL='grpc': only http/protobuf is supported",
+        ),
+    ],
+)
+def test_unsupported_values_are_refused_in_one_line(env: dict[str, str], message: str) -> None:
+    with pytest.raises(TracingConfigError) as caught:
+        exporter_names(env)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
