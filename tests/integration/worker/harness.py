@@ -146,7 +146,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 class WorkerProcess:
-    """``python -m frontdesk.worker tests.support.apps:app`` as a subprocess, output to a file."""
+    """``python -m frontdesk.worker tests.support.apps:app`` (or ``target``) as a subprocess,
+    output to a file."""
 
     def __init__(
         self,
@@ -155,6 +156,7 @@ class WorkerProcess:
         tmp: Path,
         *args: str,
         env: dict[str, str] | None = None,
+        target: str = "tests.support.apps:app",
     ) -> None:
         import os
         import subprocess
@@ -172,7 +174,7 @@ class WorkerProcess:
         }
         self._out = self.log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk.worker", "tests.support.apps:app", *args],
+            [sys.executable, "-m", "frontdesk.worker", target, *args],
             cwd=REPO,
             env=full_env,
             stdout=self._out,
