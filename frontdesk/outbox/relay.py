@@ -97,6 +97,7 @@ class Relay:
         self._kafka = confluent_kafka.Producer(producer_config(settings, config, **RELAY_OVERRIDES))
         self.health = HealthState(stale_after=(settings or Settings()).health_stale_after)
         self.health.check("lock", False, "not started")
+        self.health.check("kafka", False, "not asked yet")
         self._probed = 0.0
         self.server = (
             HealthServer(self.health, health_port, health_addr, metrics=False)
