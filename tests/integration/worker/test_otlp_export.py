@@ -17,23 +17,12 @@ are separate processes configured only by the environment. The dead letter's
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
 from frontdesk import headers
@@ -48,98 +37,15 @@ from tests.integration.worker.harness import (
 )
 from tests.support.events import booking
 from tests.support.kafka import Cluster
-
-
-@dataclass(frozen=True)
-class Received:
-    service: str
-    name: str
-    kind: int
-    trace_id: str
-    span_id: str
-    parent_id: str
-    attributes: dict[str, Any]
-
-
-class Receiver:
-    """An OTLP/HTTP traces endpoint: ``POST /v1/traces`` with a protobuf body."""
-
-    def __init__(self) -> None:
-        self.spans: list[Received] = []
-        self.requests = 0
-        spans, lock = self.spans, threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                ok = self.path == "/v1/traces"
-                ok = ok and self.headers["Content-Type"] == "application/x-protobuf"
-                if ok:
-                    request = ExportTraceServiceRequest.FromString(body)
-                    with lock:
-                        receiver.requests += 1
-                        spans.extend(_decode(request))
-                payload = ExportTraceServiceResponse().SerializeToString() if ok else b""
-                self.send_response(200 if ok else 400)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _value(any_value: Any) -> Any:
-    return getattr(any_value, any_value.WhichOneof("value"))
-
-
-def _decode(request: ExportTraceServiceRequest) -> Iterator[Received]:
-    for resource_spans in request.resource_spans:
-        resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                yield Received(
-                    service=resource.get("service.name", ""),
-                    name=span.name,
-                    kind=span.kind,
-                    trace_id=span.trace_id.hex(),
-                    span_id=span.span_id.hex(),
-                    parent_id=span.parent_span_id.hex(),
-                    attributes={a.key: _value(a.value) for a in span.attributes},
-                )
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
+from tests.support.otlp import Receiver, otel_env, otlp_receiver  # noqa: F401 - fixture
 
 
 async def test_one_event_is_one_exported_trace(
-    kafka: Cluster, tmp_path: Path, receiver: Receiver
+    kafka: Cluster, tmp_path: Path, otlp: Receiver
 ) -> None:
     topology = make_topology(kafka, partitions=1, tiers="1s, 2s")
     main = f"{topology.namespace}.pms.operational"
-    otel = {
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-    }
+    otel = otel_env(otlp)
     worker = WorkerProcess(kafka, topology, tmp_path, env=otel, target="tests.support.apps:tiered")
     event = booking("fail-1")
     try:
@@ -160,18 +66,18 @@ async def test_one_event_is_one_exported_trace(
         assert sent.returncode == 0, sent.stderr.decode()
 
         def dead_lettered() -> bool:
-            return any(s.name == f"dead-letter {main}.dlq" for s in receiver.spans)
+            return any(s.name == f"dead-letter {main}.dlq" for s in otlp.spans)
 
         await eventually(dead_lettered, timeout=90, message="the dead-letter span exported")
         await eventually(
-            lambda: sum(s.kind == ProtoSpan.SPAN_KIND_CONSUMER for s in receiver.spans) >= 3,
+            lambda: sum(s.kind == ProtoSpan.SPAN_KIND_CONSUMER for s in otlp.spans) >= 3,
             message="three attempt spans exported",
         )
     finally:
         code = worker.stop()
     assert code == 0, worker.output()[-3000:]
 
-    spans = receiver.spans
+    spans = otlp.spans
     (produce,) = [s for s in spans if s.name == f"send {main}"]
     assert produce.kind == ProtoSpan.SPAN_KIND_PRODUCER
     assert produce.service == "frontdesk-producer"
