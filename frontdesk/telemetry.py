@@ -98,6 +98,10 @@ GAUGES = {
         "{key}",
         "Keys of ordered event types held now (their later events parked), per topic.",
     ),
+    "frontdesk.worker.oldest_held_key_age": (
+        "s",
+        "Seconds since the oldest key held now was held, per topic (alert on keys held long).",
+    ),
     "frontdesk.worker.parked_events": (
         "{event}",
         "Events parked behind held keys and not yet run, per topic.",

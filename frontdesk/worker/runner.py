@@ -563,6 +563,7 @@ class Worker(ProcessingMixin):
         return {
             "frontdesk.worker.tenant_inflight": self._tenant_observations,
             "frontdesk.worker.held_keys": self._held_observations,
+            "frontdesk.worker.oldest_held_key_age": self._held_age_observations,
             "frontdesk.worker.parked_events": self._parked_observations,
             "frontdesk.breaker.open": self._breaker_observations,
         }
@@ -576,6 +577,18 @@ class Worker(ProcessingMixin):
     def _held_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         counts = self._holds.owned_count() if self._holds is not None else {}
         return [({"queue": self._queue_attr, "topic": t}, n) for t, n in counts.items()]
+
+    def _held_age_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        oldest: dict[str, int] = {}
+        if self._holds is not None:
+            for holds in list(self._holds.owned.values()):
+                for hold in list(holds.values()):
+                    oldest[hold.topic] = min(oldest.get(hold.topic, hold.since), hold.since)
+        now = now_ms()
+        return [
+            ({"queue": self._queue_attr, "topic": t}, max(0, (now - since) // 1000))
+            for t, since in oldest.items()
+        ]
 
     def _parked_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         out: dict[str, int] = {}

@@ -3,7 +3,8 @@
 Behaviour is steered by the booking id's prefix, so a test decides per event:
 ``ok-*`` succeeds, ``flaky-*`` fails its first attempt (retryable), ``perm-*`` raises
 `NonRetryableError`, ``slow-*`` takes 20 ms, ``fail-*`` fails every attempt (retryable),
-``block-*`` blocks the event loop for ``FD_TEST_BLOCK_SECONDS`` (a stuck loop). Every
+``block-*`` blocks the event loop for ``FD_TEST_BLOCK_SECONDS`` (a stuck loop), ``dep-*``
+fails its first attempt with an error naming a dependency (a breaker is learned). Every
 attempt is recorded in the SQLite file named by ``FD_TEST_DB`` (event id, booking id,
 attempt, outcome, pid), which is how tests see what the processes did. The ``tiered`` app
 fails every attempt through two tiers, then dead-letters.
@@ -67,6 +68,12 @@ def record(event_id: str, booking_id: str, attempt: int, outcome: str) -> None:
         db.commit()
 
 
+class ChannelManagerDown(ConnectionError):
+    """Names its dependency: the worker learns a circuit breaker for it."""
+
+    dependency = "channel-manager"
+
+
 @app.handler(BookingCreated, tiers=("1s",), max_attempts=2)
 async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
     kind = event.booking_id.split("-", 1)[0]
@@ -74,6 +81,9 @@ async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
         await asyncio.sleep(0.02)
     if kind == "block":
         time.sleep(float(os.environ.get("FD_TEST_BLOCK_SECONDS", "5")))  # the loop stops
+    if kind == "dep" and ctx.attempt == 1:
+        record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
+        raise ChannelManagerDown("channel manager timed out")
     if kind == "fail":
         record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
         raise ConnectionError("always down")
