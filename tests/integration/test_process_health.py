@@ -20,7 +20,7 @@ from typing import Any
 
 from frontdesk.console import Role, add_user
 from tests.integration.worker.harness import REPO, eventually, make_topology, write_topology
-from tests.support.http import free_port, probe
+from tests.support.http import answers, free_port, probe
 from tests.support.kafka import Cluster
 
 
@@ -44,12 +44,6 @@ def started(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def answers(port: int, path: str, status: int, seen: dict[str, Any]) -> bool:
-    code, body = probe(port, path)
-    seen[path] = body
-    return code == status
 
 
 def assert_unknown_paths_404(port: int, *paths: str) -> None:

@@ -29,6 +29,13 @@ def probe(port: int, path: str) -> tuple[int, Any]:
         return response.status_code, response.text
 
 
+def answers(port: int, path: str, status: int, seen: dict[str, Any]) -> bool:
+    """Whether ``GET path`` answers ``status`` now; keeps the body in ``seen[path]``."""
+    code, body = probe(port, path)
+    seen[path] = body
+    return code == status
+
+
 def scrape(port: int) -> str:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text

@@ -108,6 +108,23 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+async def scrape_until(
+    port: int, done: Callable[[str], bool], timeout: float = 40, message: str = "metrics"
+) -> str:
+    """Scrape ``/metrics`` on ``port`` until ``done(text)``; the last text."""
+    from tests.support.http import scrape
+
+    text = ""
+
+    def check() -> bool:
+        nonlocal text
+        text = scrape(port)
+        return done(text)
+
+    await eventually(check, timeout, message)
+    return text
+
+
 def read_committed(
     kafka: Cluster, topic: str, expected: int | None, timeout: float = 20
 ) -> list[Message]:

@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.worker.harness import REPO, WorkerProcess, eventually, make_topology
+from tests.integration.worker.harness import REPO, WorkerProcess, make_topology, scrape_until
 from tests.support.events import booking, publish
-from tests.support.http import free_port, sample, scrape
+from tests.support.http import free_port, sample
 from tests.support.kafka import Cluster
 
 DASHBOARD = REPO / "deploy" / "grafana" / "frontdesk-workers.json"
@@ -93,12 +93,9 @@ async def test_dashboard_and_alerts_name_only_exported_metrics(
     publish(kafka.config, main, events)
     port = free_port()
     worker = WorkerProcess(kafka, topology, tmp_path, "--metrics-port", str(port))
-    text = ""
     try:
 
-        def complete() -> bool:
-            nonlocal text
-            text = scrape(port)
+        def complete(text: str) -> bool:
             return (
                 sample(text, "frontdesk_events_handled_total") == 5
                 and sample(text, "frontdesk_dlq_dispatches_total") == 1
@@ -107,7 +104,7 @@ async def test_dashboard_and_alerts_name_only_exported_metrics(
                 and sample(text, "frontdesk_consumer_lag") is not None
             )
 
-        await eventually(complete, timeout=60, message="every outcome in the metrics")
+        text = await scrape_until(port, complete, 60, "every outcome in the metrics")
     finally:
         assert worker.stop() == 0, worker.output()[-2000:]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from tests.integration.worker.harness import WorkerProcess, eventually, make_topology
 from tests.support.events import booking, publish
-from tests.support.http import free_port, probe
+from tests.support.http import answers, free_port, probe
 from tests.support.kafka import Cluster
 
 
@@ -33,14 +33,12 @@ async def test_worker_health_endpoints(kafka: Cluster, tmp_path: Path) -> None:
     )
     seen: dict[str, Any] = {}
 
-    def answers(path: str, status: int) -> bool:
-        code, body = probe(port, path)
-        seen[path] = (code, body)
-        return code == status
+    def at(path: str, status: int) -> bool:
+        return answers(port, path, status, seen)
 
     try:
-        await eventually(lambda: answers("/readyz", 200), timeout=60, message="ready")
-        _, ready = seen["/readyz"]
+        await eventually(lambda: at("/readyz", 200), timeout=60, message="ready")
+        ready = seen["/readyz"]
         assert ready["status"] == "ok"
         assert ready["checks"]["group"]["ok"] is True
         assert "partitions assigned" in ready["checks"]["group"]["detail"]
@@ -55,19 +53,19 @@ async def test_worker_health_endpoints(kafka: Cluster, tmp_path: Path) -> None:
             assert body["status"] == "not found"
 
         publish(kafka.config, main, [booking("block-1")])
-        await eventually(lambda: answers("/healthz", 503), timeout=30, message="loop stuck")
-        assert seen["/healthz"][1]["loop"] == "stuck"
+        await eventually(lambda: at("/healthz", 503), timeout=30, message="loop stuck")
+        assert seen["/healthz"]["loop"] == "stuck"
         code, ready = probe(port, "/readyz")
         assert code == 503
         assert ready["live"] is False
-        await eventually(lambda: answers("/healthz", 200), timeout=30, message="loop back")
-        await eventually(lambda: answers("/readyz", 200), timeout=30, message="ready again")
+        await eventually(lambda: at("/healthz", 200), timeout=30, message="loop back")
+        await eventually(lambda: at("/readyz", 200), timeout=30, message="ready again")
 
         # Distinct properties: each dead letter holds only its own key.
         doomed = [booking(f"perm-{i}", property_id=f"p-{i}") for i in range(25)]
         publish(kafka.config, main, doomed)
-        await eventually(lambda: answers("/readyz", 503), timeout=60, message="halted")
-        _, halted = seen["/readyz"]
+        await eventually(lambda: at("/readyz", 503), timeout=60, message="halted")
+        halted = seen["/readyz"]
         assert halted["status"] == "unavailable"
         assert "dead-lettered" in halted["halted"]["all"] or "DLQ" in halted["halted"]["all"]
         assert probe(port, "/healthz")[0] == 200, "a halted worker is alive"
