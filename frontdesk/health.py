@@ -134,7 +134,7 @@ class HealthServer:
                     body, content_type = _metrics()
                     self._send(200, body, content_type)
                 else:
-                    self._json(False, {"status": "not found", "path": path[:200]}, code=404)
+                    self._json(False, {"status": "not found"}, code=404)
 
             def _json(self, ok: bool, body: dict[str, Any], code: int | None = None) -> None:
                 payload = json.dumps(body).encode()

@@ -67,7 +67,7 @@ async def test_worker_health_endpoints(kafka: Cluster, tmp_path: Path) -> None:
         await eventually(lambda: at("/readyz", 503), timeout=60, message="halted")
         halted = seen["/readyz"]
         assert halted["status"] == "unavailable"
-        assert "dead-lettered" in halted["halted"]["all"] or "DLQ" in halted["halted"]["all"]
+        assert "went to the DLQ" in halted["halted"]["all"]
         assert probe(port, "/healthz")[0] == 200, "a halted worker is alive"
     finally:
         code = worker.stop()
