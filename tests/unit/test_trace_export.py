@@ -57,3 +57,45 @@ def test_unsupported_values_are_refused_in_one_line(env: dict[str, str], message
         exporter_names(env)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+_SCRIPT = """
+from opentelemetry import trace
+from frontdesk.trace_export import install_tracing
+provider = install_tracing("frontdesk-test")
+print("installed" if provider is not None else "not installed", flush=True)
+trace.get_tracer("t").start_span("hello").end()
+"""
+
+
+def _run(env: dict[str, str]) -> str:
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout
+
+
+def test_console_exporter_prints_spans_at_exit() -> None:
+    out = _run({"OTEL_TRACES_EXPORTER": "console"})
+    assert out.startswith("installed")
+    assert '"name": "hello"' in out
+    assert '"service.name": "frontdesk-test"' in out
+
+
+def test_no_exporter_installs_nothing() -> None:
+    assert _run({}) == "not installed\n"
+
+
+def test_otel_service_name_wins() -> None:
+    out = _run({"OTEL_TRACES_EXPORTER": "console", "OTEL_SERVICE_NAME": "pms-web"})
+    assert '"service.name": "pms-web"' in out
