@@ -583,7 +583,9 @@ class Worker(ProcessingMixin):
         if self._holds is not None:
             for holds in list(self._holds.owned.values()):
                 for hold in list(holds.values()):
-                    oldest[hold.topic] = min(oldest.get(hold.topic, hold.since), hold.since)
+                    if hold.since > 0:  # a record without its time says nothing of age
+                        since = oldest.get(hold.topic, hold.since)
+                        oldest[hold.topic] = min(since, hold.since)
         now = now_ms()
         return [
             ({"queue": self._queue_attr, "topic": t}, max(0, (now - since) // 1000))

@@ -5,15 +5,21 @@ JSON beside ``/metrics``, and 404 on any other path (it used to answer 200 every
 * a handler that blocks the event loop past ``FRONTDESK_HEALTH_STALE_AFTER`` makes
   ``/healthz`` answer 503 ("stuck") while it lasts, and 200 again after;
 * a worker halted by its DLQ budget stays alive (``/healthz`` 200) but answers ``/readyz``
-  with 503 and says why.
+  with 503 and says why;
+* a member the group gave no partition (more members than partitions) is legitimately
+  waiting: ready, and its ``group`` check says so.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from tests.integration.worker.harness import WorkerProcess, eventually, make_topology
+import frontdesk
+from frontdesk.events import BookingCreated
+from frontdesk.worker import Worker
+from tests.integration.worker.harness import FAST, WorkerProcess, eventually, make_topology
 from tests.support.events import booking, publish
 from tests.support.http import answers, free_port, probe
 from tests.support.kafka import Cluster
@@ -72,3 +78,32 @@ async def test_worker_health_endpoints(kafka: Cluster, tmp_path: Path) -> None:
     finally:
         code = worker.stop()
     assert code == 0, worker.output()[-3000:]
+
+
+async def test_a_member_without_partitions_is_ready(kafka: Cluster) -> None:
+    topology = make_topology(kafka, partitions=1, tiers="1s")  # main + one tier: 2 partitions
+    app = frontdesk.App("idle", queue="operational")
+
+    @app.handler(BookingCreated)
+    async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
+        return None
+
+    workers = [
+        Worker(app, topology=topology, config=FAST, client_config=kafka.config) for _ in range(3)
+    ]
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+
+    def settled() -> bool:
+        assigned = sum(len(w.stats()["assigned"]) for w in workers)
+        return assigned == 2 and all(w.health.ready()[0] for w in workers)
+
+    try:
+        await eventually(settled, timeout=60, message="three ready members, two partitions")
+        details = [w.health.ready()[1]["checks"]["group"]["detail"] for w in workers]
+        idle = [d for d in details if "no partitions assigned" in d]
+        assert len(idle) == 1, details
+        assert "more members than partitions" in idle[0]
+    finally:
+        for w in workers:
+            w.stop()
+        await asyncio.gather(*tasks)
