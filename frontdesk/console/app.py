@@ -13,6 +13,7 @@ CSRF token. Actions take two POSTs: *confirm* shows the plan (a dry run), *execu
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ from frontdesk.health import HealthState
 from frontdesk.queues import QueueType
 from frontdesk.replay.timing import parse_time
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_HOURS = 8
 READY_CACHE_SECONDS = 5.0
@@ -150,6 +152,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
 
     health = HealthState()
     kafka_checked = [-READY_CACHE_SECONDS]
+    users_error = [""]
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -164,16 +167,21 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         health.beat()
         try:
             users.reload()
-            health.check("users", True, f"users file {users.path.name} loaded")
+            health.check("users", True, "the users file loads")
         except (FrontdeskError, ValueError) as exc:
-            health.check("users", False, str(exc))
+            # Anyone may ask: the reason (a YAML error quotes the file's lines, hashes
+            # included) goes to the log only, once per distinct reason.
+            if str(exc) != users_error[0]:
+                users_error[0] = str(exc)
+                log.error("console not ready: %s", exc)
+            health.check("users", False, "the users file does not load; the console log says why")
         now = time.monotonic()
         if now - kafka_checked[0] >= READY_CACHE_SECONDS:
             kafka_checked[0] = now
             try:
                 found = review.existing(dlq_topic_names)
-            except KafkaException as exc:
-                health.check("kafka", False, f"no metadata from Kafka: {exc.args[0]}")
+            except KafkaException:
+                health.check("kafka", False, "no metadata from Kafka")
             else:
                 detail = f"Kafka answers; {len(found)} of {len(dlq_topic_names)} DLQ topics exist"
                 health.check("kafka", True, detail)
