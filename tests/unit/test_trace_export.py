@@ -4,6 +4,8 @@ installation cannot honour is refused with one line naming the variable."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from frontdesk.trace_export import TracingConfigError, exporter_names
@@ -99,3 +101,33 @@ def test_no_exporter_installs_nothing() -> None:
 def test_otel_service_name_wins() -> None:
     out = _run({"OTEL_TRACES_EXPORTER": "console", "OTEL_SERVICE_NAME": "pms-web"})
     assert '"service.name": "pms-web"' in out
+
+
+def test_worker_and_relay_refuse_a_bad_exporter_in_one_line(tmp_path: Path) -> None:
+    """An operator's typo in ``OTEL_*`` stops the process at start, saying which variable,
+    never with a traceback (no broker is reached: the check comes first)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OTEL_TRACES_EXPORTER": "jaeger", "FD_TEST_DB": str(tmp_path / "db")}
+    commands = [
+        [sys.executable, "-m", "frontdesk.worker", "tests.support.apps:app"],
+        [
+            sys.executable,
+            "-m",
+            "frontdesk",
+            "outbox",
+            "relay",
+            "--db",
+            f"sqlite:///{tmp_path}/o.db",
+        ],
+    ]
+    for command in commands:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 1, output
+        assert "OTEL_TRACES_EXPORTER='jaeger': unknown exporter 'jaeger'" in output
+        assert "Traceback" not in output
