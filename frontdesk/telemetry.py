@@ -3,8 +3,11 @@
 Library code only ever asks the OpenTelemetry *API* for tracers and meters, so an
 application that embeds frontdesk keeps control of its own providers. Entry points that own
 the process (``frontdesk worker``) call `setup`, which installs SDK providers: metrics are
-exported through the Prometheus reader on an HTTP port; spans go wherever the standard
-``OTEL_*`` environment configures (nowhere by default, since no exporter is bundled).
+exported through the Prometheus reader on an HTTP port; spans are recorded (so the trace
+context follows an event through its retries and into the DLQ) but exported nowhere: no
+span processor or exporter is installed, and ``OTEL_TRACES_EXPORTER`` /
+``OTEL_EXPORTER_OTLP_*`` are not read. The SDK itself honours the sampler, resource
+attributes, span limits and ``OTEL_SDK_DISABLED`` (docs/worker.md, "Telemetry").
 
 The worker's instruments are defined here, once per process, because OpenTelemetry
 instruments are process-wide and several workers may share a process (tests, benchmarks).
