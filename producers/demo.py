@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as KafkaProducer
 from confluent_kafka.admin import AdminClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -422,12 +423,27 @@ def _wait_until_joined(admin: AdminClient, topology: Topology, timeout: float) -
     groups = [_group(topology, target) for target in DEPLOYMENTS.values()]
     deadline = time.monotonic() + timeout
     while True:
-        described = [describe_group(admin, g, 10) for g in groups]
+        try:
+            described = [describe_group(admin, g, 10) for g in groups]
+        except KafkaException as exc:
+            # A broker that just started is still loading its group coordinator
+            # (COORDINATOR_LOAD_IN_PROGRESS): retriable, so not joined yet.
+            if not (exc.args and _coordinator_not_ready(exc.args[0])):
+                raise
+            described = [None]
         if all(d is not None and d.members and d.state.name == "STABLE" for d in described):
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"the workers did not join their groups within {timeout:.0f}s")
         time.sleep(0.5)
+
+
+def _coordinator_not_ready(error: KafkaError) -> bool:
+    return error.retriable() or error.code() in (
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError.NOT_COORDINATOR,
+    )
 
 
 def _app_name(target: str) -> str:

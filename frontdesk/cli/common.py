@@ -30,6 +30,7 @@ def table(*headers: str | Column, **options: Any) -> Table:
     columns = [h if isinstance(h, Column) else Column(h) for h in headers]
     for column in columns:
         column.overflow = "fold"
+    options.setdefault("show_edge", False)  # the outer frame costs 4 columns of text
     return Table(*columns, **options)
 
 

@@ -56,7 +56,7 @@ def print_report(report: DemoReport, timeout: float) -> None:
     console.print()
     by_tenant = sorted(books.by_tenant().items())
     console.print(_outcomes_table("… and per tenant", "tenant", by_tenant))
-    console.print(_LEGEND, style="dim")
+    _prose(f"[dim]{_LEGEND}[/]")
 
     unaccounted = sum(o.unaccounted for o in books.cells.values())
     if unaccounted == 0:
@@ -66,7 +66,7 @@ def print_report(report: DemoReport, timeout: float) -> None:
     diverted = sum(books.diverted.values())
     if diverted:
         origins = ", ".join(f"{q} {n}" for q, n in sorted(books.diverted.items()))
-        console.print(
+        _prose(
             f"The fallback deployment received {diverted} diverted events ({origins}) and "
             f"handled or dead-lettered {sum(books.fallback_done.values())} of them."
         )
@@ -107,6 +107,12 @@ def print_report(report: DemoReport, timeout: float) -> None:
     )
 
 
+def _prose(text: str) -> None:
+    """A paragraph, wrapped at words to the terminal's width (tables and commands are not
+    wrapped at all: the console is soft-wrapping)."""
+    console.print(text, soft_wrap=False)
+
+
 def _print_messaging(report: DemoReport) -> None:
     m = report.messaging
     if m.requested == 0:
@@ -117,7 +123,7 @@ def _print_messaging(report: DemoReport) -> None:
         if m.first_delivery_after is not None
         else ""
     )
-    console.print(
+    _prose(
         f"Notifications requested: {m.requested}. The messaging provider refused "
         f"{m.refused_during_outage} calls while it was down, then delivered {m.delivered} "
         f"messages{when}."
@@ -126,12 +132,12 @@ def _print_messaging(report: DemoReport) -> None:
     console.print(f"Message log: {log}.")
     if m.scheduled_due is not None:
         first, last = m.scheduled_due
-        console.print(
+        _prose(
             f"Scheduled for later: due from {first} to {last}; "
             "`python -m consumers.automation.due` sends them."
         )
     else:
-        console.print(
+        _prose(
             "None is scheduled for later: every send_at of the simulated traffic (which "
             "starts on 2025-06-01) has passed, so each message was due at once."
         )

@@ -58,9 +58,14 @@ def _where(p: PartitionLag, namespace: str | None) -> tuple[str, str]:
     """(main topic, tier) of a partition's topic: ``retry 10s`` rather than a long name cut
     at the terminal's edge. The namespace prefix is left out (the footer names it)."""
     info = parse_topic(p.topic, namespace)
+    if info is None and namespace is None:
+        # No topology to name the namespace: take the first prefix under which the rest is
+        # one of our topic names (``demo-1.pms.sync.retry.2s``).
+        cuts = (i for i, c in enumerate(p.topic) if c == ".")
+        info = next((t for i in cuts if (t := parse_topic(p.topic, p.topic[:i]))), None)
     if info is None:
         return p.topic, "-"
-    main = info.main.removeprefix(f"{namespace}.") if namespace else info.main
+    main = info.main.removeprefix(f"{info.namespace}.") if info.namespace else info.main
     tier = f"retry {info.delay}" if info.role == "retry" else info.role
     return main, tier
 
