@@ -111,16 +111,13 @@ class WorkerCounts:
     dead_letters: Counter[tuple[str, str]] = field(default_factory=Counter)  # (queue, reason)
 
 
-OUTCOMES = ("handled", "via fallback", "DLQ", "held")
-"""What can become of a produced event once the workers are done with it: handled by its
-queue's deployment; diverted (its dependency was down) and then handled by the fallback
-deployment; dead-lettered (by its deployment or by the fallback); parked behind a held key
-whose event was dead-lettered, until an operator redrives or releases it."""
-
-
 @dataclass
 class Outcomes:
-    """What became of the events of one queue (or tenant): each produced event counted once."""
+    """What became of the events of one queue (or tenant), each produced event counted once:
+    handled by its queue's deployment; diverted (its dependency was down) and then handled
+    by the fallback deployment; dead-lettered (by its deployment or by the fallback); or
+    parked behind a held key whose event was dead-lettered, until an operator redrives or
+    releases it."""
 
     produced: int = 0
     handled: int = 0
@@ -608,7 +605,6 @@ def run_demo(options: DemoOptions, settings: Settings, say: Say) -> DemoReport:
 
 __all__ = [
     "DEMO_TOPOLOGY",
-    "OUTCOMES",
     "DemoOptions",
     "DemoReport",
     "Messaging",
