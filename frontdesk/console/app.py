@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from confluent_kafka import KafkaException
@@ -28,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from frontdesk.console.charts import bar_chart
 from frontdesk.console.overview import QueueMetricsProvider, build_overview
 from frontdesk.console.security import (
     Forbidden,
@@ -58,6 +60,9 @@ from frontdesk.queues import QueueType
 from frontdesk.replay.timing import parse_time
 
 log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from frontdesk.console.trends import TrendSampler
+
 HERE = Path(__file__).parent
 SESSION_HOURS = 8
 READY_CACHE_SECONDS = 5.0
@@ -86,6 +91,8 @@ class ConsoleConfig:
     """Send the session cookie over HTTPS only: set it whenever TLS terminates in front."""
     page_size: int = 25
     providers: list[QueueMetricsProvider] = field(default_factory=list)
+    trends: TrendSampler | None = None
+    """Samples the overview's charts; its owner starts and stops it."""
 
 
 def create_app(config: ConsoleConfig) -> FastAPI:
@@ -222,7 +229,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request, user: UserDep) -> HTMLResponse:
-        rows = build_overview(review, user, config.providers)
+        rows = build_overview(review, user, config.providers, config.trends)
         return render(request, "overview.html", user, rows=rows, namespace=review.namespace)
 
     @app.get("/dlq", response_class=HTMLResponse)
@@ -293,6 +300,12 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             queues=[q.value for q in QueueType],
             event_types=sorted(EVENT_TYPES),
             query_string=_query_string(form),
+            reasons=bar_chart(
+                "Dead letters by reason (all that match)",
+                Counter(d.reason or "(none)" for d in found).most_common(),
+            )
+            if found
+            else None,
         )
 
     @app.get("/dlq/{dead_letter_id}", response_class=HTMLResponse)

@@ -232,7 +232,6 @@ class ProcessingMixin(HoldingMixin):
             if tripped is not None and retryable:
                 diverted = self._divert(job, event, rh, tripped, f"{type(exc).__name__}: {exc}")
                 if diverted is not None:
-                    self._metrics.failed.add(1, {**attrs, "outcome": "divert"})
                     return diverted
             retry_after = retry_after_of(exc)
             retry_after_ms = int(retry_after * 1000) if retry_after else None
@@ -348,6 +347,17 @@ class ProcessingMixin(HoldingMixin):
             now_ms=now,
         )
         self.counts["diverted"] += 1
+        # Every divert counts once, whether a failed call tripped the breaker or the breaker
+        # was already open: what left this queue for the fallback must add up there.
+        self._metrics.failed.add(
+            1,
+            {
+                "queue": self._queue_attr,
+                "tenant": event.meta.tenant_id,
+                "event_type": event.event_type,
+                "outcome": "divert",
+            },
+        )
         forward = Forward(target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency)
         return Outcome([forward])
 
