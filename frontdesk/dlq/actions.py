@@ -30,7 +30,6 @@ from frontdesk.dlq.store import (
     StateRecord,
     audit_topic,
     now,
-    state_topic,
 )
 from frontdesk.replay.timing import to_millis
 
@@ -160,7 +159,9 @@ def execute(
                 at=at,
                 redriven_to=redriven_to.get(str(dl.id)),
             )
-            producer.produce(state_topic(namespace), key=str(dl.id), value=record.to_json())
+            # Beside the DLQ it describes: a dedicated tenant's state is under its prefix.
+            topic = naming.dlq_state_topic_for(dl.id.topic, namespace)
+            producer.produce(topic, key=str(dl.id), value=record.to_json())
         producer.produce(audit_topic(namespace), key=audit.audit_id, value=audit.to_json())
         producer.commit_transaction(_TIMEOUT)
     except KafkaException as exc:

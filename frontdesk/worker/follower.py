@@ -23,6 +23,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from frontdesk.access import AccessDeniedError, denied, is_denied, principal
+from frontdesk.errors import FrontdeskError
+
 log = logging.getLogger("frontdesk.worker")
 
 Sink = Callable[[str, str, bytes | None], None]
@@ -87,10 +90,13 @@ class StateFollower:
             while any(t not in meta for t in self._topics) and time.monotonic() < deadline:
                 time.sleep(0.2)
                 meta = consumer.list_topics(timeout=30).topics
+            unseen = [t for t in self._topics if t not in meta or meta[t].error is not None]
+            if unseen:
+                # Following without it would restore no hold and hear no release: stop.
+                raise self._unseen(consumer, unseen[0])
             tps = [
                 TopicPartition(topic, p, -2)  # OFFSET_BEGINNING
                 for topic in self._topics
-                if topic in meta
                 for p in sorted(meta[topic].partitions)
             ]
             consumer.assign(tps)
@@ -105,6 +111,8 @@ class StateFollower:
                         if err.code() == KafkaError._PARTITION_EOF:
                             self._next[where] = max(self._next.get(where, 0), msg.offset() or 0)
                             continue
+                        if is_denied(err):
+                            raise denied(err, where[0], "READ", self._config)
                         if err.fatal():
                             raise KafkaException(err)
                         log.warning("state follower: %s", err.str())
@@ -119,6 +127,15 @@ class StateFollower:
             self._fail_waiters(exc)
         finally:
             consumer.close()
+
+    def _unseen(self, consumer: Consumer, topic: str) -> FrontdeskError:
+        """Why a state topic is not in the metadata: hidden from us, or absent."""
+        found = consumer.list_topics(topic, timeout=30).topics.get(topic)
+        if found is not None and is_denied(found.error):
+            return AccessDeniedError("topic", topic, "DESCRIBE", principal(self._config))
+        return FrontdeskError(
+            f"state topic {topic} does not exist: create it with `frontdesk topics apply`"
+        )
 
     def _deliver(self, topic: str, key: str, value: bytes | None) -> None:
         assert self._loop is not None
