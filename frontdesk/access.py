@@ -10,6 +10,7 @@ will do, so that a missing grant stops it at once with the line an operator need
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,17 +113,26 @@ def check_topics(
 
 
 def check_group(admin: AdminClient, group: str, config: Mapping[str, Any]) -> None:
-    """Raises `AccessDeniedError` unless the principal may join and commit as ``group``."""
-    future = admin.describe_consumer_groups(
-        [group], include_authorized_operations=True, request_timeout=_TIMEOUT
-    )[group]
-    try:
-        found = future.result(timeout=_TIMEOUT)
-    except KafkaException as exc:
-        err: KafkaError = exc.args[0]
-        if is_denied(err):
-            raise denied(err, group, "READ", config) from exc
-        raise
+    """Raises `AccessDeniedError` unless the principal may join and commit as ``group``.
+
+    A coordinator still loading (a broker just started) is asked again for a while; an
+    answer that says nothing about access leaves the check to the consumer's first call.
+    """
+    deadline = time.monotonic() + _TIMEOUT
+    while True:
+        future = admin.describe_consumer_groups(
+            [group], include_authorized_operations=True, request_timeout=_TIMEOUT
+        )[group]
+        try:
+            found = future.result(timeout=_TIMEOUT)
+            break
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            if is_denied(err):
+                raise denied(err, group, "READ", config) from exc
+            if not err.retriable() or time.monotonic() > deadline:
+                return
+            time.sleep(0.2)
     allowed = _operations(found)
     if allowed is not None and "ALL" not in allowed and "READ" not in allowed:
         raise AccessDeniedError("group", group, "READ", principal(config))

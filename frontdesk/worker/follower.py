@@ -36,9 +36,12 @@ class StateFollower:
     """Reads state topics to their end and follows them; `sync` waits for "caught up"."""
 
     def __init__(
-        self, config: dict[str, Any], topics: list[str], sink: Sink, client_id: str
+        self, config: dict[str, Any], topics: list[str], sink: Sink, client_id: str, group: str
     ) -> None:
+        """``group``: the worker's group, under which the follower's own (never joined) group
+        id goes, so that it needs no group ACL beyond the worker's."""
         self._config = config
+        self._group = group
         self._topics = topics
         self._sink = sink
         self._client_id = client_id
@@ -73,7 +76,7 @@ class StateFollower:
         consumer = Consumer(
             {
                 **self._config,
-                "group.id": f"frontdesk-state-{uuid.uuid4().hex}",  # never joined
+                "group.id": f"{self._group}.state-{uuid.uuid4().hex}",  # never joined
                 "client.id": f"{self._client_id}-state",
                 "enable.auto.commit": False,
                 "enable.partition.eof": True,
@@ -112,7 +115,9 @@ class StateFollower:
                             self._next[where] = max(self._next.get(where, 0), msg.offset() or 0)
                             continue
                         if is_denied(err):
-                            raise denied(err, where[0], "READ", self._config)
+                            denied_group = err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+                            name = self._group if denied_group else where[0]
+                            raise denied(err, name, "READ", self._config)
                         if err.fatal():
                             raise KafkaException(err)
                         log.warning("state follower: %s", err.str())

@@ -445,7 +445,7 @@ def scan_parked(
     Reads from ``cursor`` (or the first offset at ``since_ms``) to the partition's end as it
     is now, committed records only. Blocking: the runner calls it from a thread.
     """
-    consumer = reader_consumer(config)
+    consumer = reader_consumer(config, group)
     try:
         tp = TopicPartition(parked, partition)
         low, high = consumer.get_watermark_offsets(tp, timeout=_TIMEOUT, cached=False)

@@ -390,7 +390,9 @@ class Worker(ProcessingMixin):
                     naming.dlq_state_topic(self.namespace, owner),
                 )
             ]
-            self._follower = StateFollower(conf, topics, self._on_state, self.worker_id)
+            self._follower = StateFollower(
+                conf, topics, self._on_state, self.worker_id, self.group_id
+            )
             self._follower.start(loop)
             await self._follower.sync()
         self._consumer.subscribe(

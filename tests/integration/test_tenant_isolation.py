@@ -11,32 +11,16 @@ import time
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, Producer
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._scram import (
-    ScramCredentialInfo,
-    ScramMechanism,
-    UserScramCredentialUpsertion,
-)
 
 from frontdesk.admin.acls import apply_acls, plan_acls
 from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.topology.model import parse_topology
 from tests.support.kafka import Cluster, unique
+from tests.support.secure import add_user, as_user, retry
 
 pytestmark = pytest.mark.secure
-
-
-def _add_user(admin: AdminClient, name: str, password: str) -> None:
-    upsert = UserScramCredentialUpsertion(
-        name, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), password.encode()
-    )
-    for future in admin.alter_user_scram_credentials([upsert]).values():
-        future.result(timeout=30)
-
-
-def _as(cluster: Cluster, user: str, password: str) -> dict[str, Any]:
-    return {**cluster.config, "sasl.username": user, "sasl.password": password}
 
 
 def _produce(conf: dict[str, Any], topic: str) -> KafkaError | None:
@@ -66,16 +50,6 @@ def _consume(conf: dict[str, Any], topic: str, group: str) -> KafkaError | bytes
         consumer.close()
 
 
-def _retry(check: Any, attempts: int = 20) -> Any:
-    """ACLs and SCRAM credentials propagate asynchronously: retry the first use briefly."""
-    for _ in range(attempts - 1):
-        try:
-            return check()
-        except (AssertionError, KafkaException):
-            time.sleep(0.5)
-    return check()
-
-
 def test_tenant_reaches_only_its_own_topics_and_groups(secure_kafka: Cluster) -> None:
     ns = unique("iso")
     a, b = unique("a"), unique("b")
@@ -95,15 +69,15 @@ tenants:
     assert len(acl_plan.grant) == 2 * 7
     apply_acls(admin, acl_plan)
     assert plan_acls(admin, topology).empty  # idempotent
-    _add_user(admin, a, "secret-a")
-    _add_user(admin, b, "secret-b")
-    tenant_a = _as(secure_kafka, a, "secret-a")
+    add_user(admin, a, "secret-a")
+    add_user(admin, b, "secret-b")
+    tenant_a = as_user(secure_kafka, a, "secret-a")
     own, other = f"{ns}.tenant.{a}.operational", f"{ns}.tenant.{b}.operational"
 
     def produce_own() -> None:
         assert _produce(tenant_a, own) is None
 
-    _retry(produce_own)
+    retry(produce_own)
     assert _consume(tenant_a, own, f"{ns}.tenant.{a}.reader") == b"v"
 
     refused = _produce(tenant_a, other)
