@@ -11,7 +11,9 @@ topology, so ``frontdesk worker APP --tenant <id>`` runs on the ACLs that ``topi
 grants the tenant and nothing else: it handles its events, holds a key behind a failing
 ordered event, releases it after the retry succeeds or an operator releases the dead
 letter (the CLI/console write that release to the tenant's own state topic, and
-``dlq held`` finds the hold there). It cannot read another tenant's holds. A worker that
+``dlq held`` finds the hold there). It cannot read another tenant's holds, and what it
+writes into its own state topics about another tenant's topics or dead letters counts for
+nothing (neither a hold in ``dlq held`` nor a handled dead letter). A worker that
 lacks an ACL exits at once with one line naming the topic, the operation and the principal.
 Another tenant's events keep flowing under its own worker, and nothing of its state is
 touched.
@@ -19,6 +21,7 @@ touched.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -154,8 +157,21 @@ async def test_a_tenants_own_worker_holds_and_releases_keys_on_its_own_acls(
             assert refused is not None, f"{a} read {topic}"
             assert refused.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
-        # An operator releases A's dead letter; the release goes to A's own state topic.
+        # A writes its own state topics (its ACLs allow it): forged records there naming
+        # B's topics count for nothing, in `dlq held` and in the review state alike.
+        forged_hold = json.dumps(
+            {"group": f"{ns}.tenant.{b}.{APP_GROUP}", "topic": main_b, "partition": 0,
+             "key": f"{b}/x", "hold_id": "h", "event_id": "e", "stage": "dlq", "since": 1}
+        ).encode()  # fmt: skip
+        b_dead_letter = f"{naming.dlq_topic(main_b)}:0:0"
+        forged_release = json.dumps({"id": b_dead_letter, "action": "discard"}).encode()
+        as_tenant[a].produce(held_a, [(f"hold|g|{main_b}|{b}/x", forged_hold)])
+        as_tenant[a].produce(state_a, [(b_dead_letter, forged_release)])
+        assert dead_key_held(), "a forged hold in a's topic showed up"
         review = DlqReview(secure_kafka.config, topology)
+        assert b_dead_letter not in {str(i) for i in review.state()}
+
+        # An operator releases A's dead letter; the release goes to A's own state topic.
         (dead,) = review.dead_letters([naming.dlq_topic(main_a)])
         review.release([dead], reason="re-entered by phone", actor="test")
         await eventually(lambda: "ok-4" in _booked(worker_a), timeout=60, message="release")
@@ -182,8 +198,8 @@ async def test_a_tenants_own_worker_holds_and_releases_keys_on_its_own_acls(
     # A's holds went through A's own state topics, and nowhere else.
     holds = secure_kafka.drain(held_a)
     assert any((m.key() or b"").startswith(b"hold|") and m.value() for m in holds)
-    releases = secure_kafka.drain(state_a, expected=1)
-    assert [m.key() for m in releases] == [str(dead.id).encode()]
+    releases = secure_kafka.drain(state_a, expected=2)
+    assert [m.key() for m in releases] == [b_dead_letter.encode(), str(dead.id).encode()]
     existing = set(secure_kafka.admin.list_topics(timeout=10).topics)
     assert naming.held_topic(ns) not in existing
     assert naming.dlq_state_topic(ns) not in existing
