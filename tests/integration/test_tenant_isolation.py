@@ -7,18 +7,17 @@ produce and consume on `tenant.a.*` and is refused on tenant B's topics and grou
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient
 
 from frontdesk.admin.acls import apply_acls, plan_acls
 from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.topology.model import parse_topology
 from tests.support.kafka import Cluster, unique
-from tests.support.secure import add_user, as_user, retry
+from tests.support.secure import add_user, as_user, consume_first, retry
 
 pytestmark = pytest.mark.secure
 
@@ -30,24 +29,6 @@ def _produce(conf: dict[str, Any], topic: str) -> KafkaError | None:
     producer.flush(15)
     assert errors, "no delivery report"
     return errors[0]
-
-
-def _consume(conf: dict[str, Any], topic: str, group: str) -> KafkaError | bytes:
-    consumer = Consumer({**conf, "group.id": group, "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None:
-                continue
-            if msg.error():
-                return msg.error()
-            value: bytes = msg.value()
-            return value
-        raise AssertionError("neither a record nor an error within 20 s")
-    finally:
-        consumer.close()
 
 
 def test_tenant_reaches_only_its_own_topics_and_groups(secure_kafka: Cluster) -> None:
@@ -78,17 +59,17 @@ tenants:
         assert _produce(tenant_a, own) is None
 
     retry(produce_own)
-    assert _consume(tenant_a, own, f"{ns}.tenant.{a}.reader") == b"v"
+    assert consume_first(tenant_a, own, f"{ns}.tenant.{a}.reader") == b"v"
 
     refused = _produce(tenant_a, other)
     assert refused is not None
     assert refused.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
-    read_other = _consume(tenant_a, other, f"{ns}.tenant.{a}.reader2")
+    read_other = consume_first(tenant_a, other, f"{ns}.tenant.{a}.reader2")
     assert isinstance(read_other, KafkaError)
     assert read_other.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
-    other_group = _consume(tenant_a, own, f"{ns}.tenant.{b}.reader")
+    other_group = consume_first(tenant_a, own, f"{ns}.tenant.{b}.reader")
     assert isinstance(other_group, KafkaError)
     assert other_group.code() == KafkaError.GROUP_AUTHORIZATION_FAILED
 

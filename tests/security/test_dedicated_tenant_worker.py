@@ -22,12 +22,11 @@ touched.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError
+from confluent_kafka import KafkaError
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._acl import AclBinding, AclOperation, AclPermissionType
 from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
@@ -42,7 +41,7 @@ from frontdesk.worker import held_keys
 from tests.integration.worker.harness import TOPOLOGY, WorkerProcess, eventually
 from tests.support.events import booking, publish
 from tests.support.kafka import Cluster, unique
-from tests.support.secure import add_user, as_user, retry
+from tests.support.secure import add_user, as_user, consume_first, retry
 
 pytestmark = pytest.mark.secure
 
@@ -82,23 +81,6 @@ def _worker(cluster: Cluster, topology: Topology, tmp: Path, name: str, tenant: 
 def _booked(process: WorkerProcess) -> list[str]:
     rows = process.rows("SELECT booking_id FROM attempts WHERE outcome = 'ok' ORDER BY rowid")
     return [b for (b,) in rows]
-
-
-def _read_error(conf: dict[str, Any], group: str, topic: str) -> KafkaError | None:
-    """What reading ``topic`` from the start in ``group`` gives: the first error, or None
-    when records (or nothing) came."""
-    consumer = Consumer({**conf, "group.id": group, "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is not None:
-                err: KafkaError | None = msg.error()
-                return err
-        return None
-    finally:
-        consumer.close()
 
 
 def _fully_committed(kafka: Cluster, group: str, topic: str) -> bool:
@@ -153,8 +135,8 @@ async def test_a_tenants_own_worker_holds_and_releases_keys_on_its_own_acls(
 
         # A's principal cannot read B's holds (nor B's DLQ state).
         for topic in (held_b, state_b):
-            refused = _read_error(as_tenant[a].config, f"{ns}.tenant.{a}.probe", topic)
-            assert refused is not None, f"{a} read {topic}"
+            refused = consume_first(as_tenant[a].config, topic, f"{ns}.tenant.{a}.probe")
+            assert isinstance(refused, KafkaError), f"{a} read {topic}"
             assert refused.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
         # A writes its own state topics (its ACLs allow it): forged records there naming

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._scram import (
     ScramCredentialInfo,
@@ -38,3 +38,24 @@ def retry(check: Any, attempts: int = 20) -> Any:
         except (AssertionError, KafkaException):
             time.sleep(0.5)
     return check()
+
+
+def consume_first(conf: dict[str, Any], topic: str, group: str) -> KafkaError | bytes:
+    """The first thing subscribing to ``topic`` in ``group`` gives: a record's value, or
+    the error the broker answers (e.g. ``TOPIC_AUTHORIZATION_FAILED``)."""
+    consumer = Consumer({**conf, "group.id": group, "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                error: KafkaError = msg.error()
+                return error
+            value: bytes = msg.value()
+            return value
+        raise AssertionError("neither a record nor an error within 20 s")
+    finally:
+        consumer.close()
