@@ -17,6 +17,7 @@ belongs to follows the topic it is about (`state_owner`), never who writes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from frontdesk.queues import QueueType
@@ -76,16 +77,23 @@ def main_topic(
     return f"{tenant_prefix(tenant_id, namespace)}{queue.value}"
 
 
-def state_owner(topic: str, namespace: str | None = None) -> str | None:
-    """The dedicated tenant whose prefix ``topic`` is under (a queue topic or an internal
-    state topic), or ``None`` for the namespace's shared topics and foreign names."""
+def state_owner(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str | None:
+    """The dedicated tenant whose internal state topics keep the state of ``topic`` (a
+    queue topic or an internal state topic): the tenant whose prefix it is under, or
+    ``None`` for the namespace's shared topics and foreign names. With ``known`` (the
+    dedicated tenants a topology declares, whose state topics exist), a tenant outside it
+    keeps its state in the shared topics, as its events go to the pooled ones."""
     rest = topic.removeprefix(_ns(namespace))
     if rest == topic and namespace:
         return None
     if not rest.startswith(TENANT_PREFIX):
         return None
     tenant, dot, _ = rest[len(TENANT_PREFIX) :].partition(".")
-    return tenant if dot and TENANT_ID_RE.fullmatch(tenant) else None
+    if not dot or not TENANT_ID_RE.fullmatch(tenant):
+        return None
+    return tenant if known is None or tenant in known else None
 
 
 def _internal(name: str, namespace: str | None, tenant_id: str | None) -> str:
@@ -111,14 +119,18 @@ def audit_topic(namespace: str | None = None) -> str:
     return _internal(AUDIT_NAME, namespace, None)
 
 
-def held_topic_for(topic: str, namespace: str | None = None) -> str:
+def held_topic_for(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str:
     """Where the holds of main topic ``topic`` (and its holders' statuses) are kept."""
-    return held_topic(namespace, state_owner(topic, namespace))
+    return held_topic(namespace, state_owner(topic, namespace, known))
 
 
-def dlq_state_topic_for(topic: str, namespace: str | None = None) -> str:
+def dlq_state_topic_for(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str:
     """Where the review state of the dead letters in DLQ ``topic`` is kept."""
-    return dlq_state_topic(namespace, state_owner(topic, namespace))
+    return dlq_state_topic(namespace, state_owner(topic, namespace, known))
 
 
 def retry_topic(main: str, delay: str) -> str:

@@ -227,7 +227,8 @@ class DlqReview:
     ) -> ActionResult:
         if not dead_letters:
             return ActionResult(action, [])
-        owners = {naming.state_owner(d.id.topic, self.namespace) for d in dead_letters}
+        known = self.topology.dedicated_ids
+        owners = {naming.state_owner(d.id.topic, self.namespace, known) for d in dead_letters}
         ensure_topics(
             AdminClient(self.config),
             self.namespace,
@@ -244,4 +245,5 @@ class DlqReview:
             moves=moves,
             target=target,
             source=source,
+            known=known,
         )

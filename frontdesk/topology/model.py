@@ -251,6 +251,12 @@ class Topology(_Strict):
         and every dedicated tenant (under its prefix)."""
         return [None, *(t.id for t in self.dedicated_tenants())]
 
+    @property
+    def dedicated_ids(self) -> frozenset[str]:
+        """The dedicated tenants' ids: those whose internal state topics exist (the
+        ``known`` of `frontdesk.naming.state_owner`)."""
+        return frozenset(t.id for t in self.dedicated_tenants())
+
     def retry_delays(self, queue: QueueType) -> list[str]:
         return list(self.queues[queue].retry.tiers)
 

@@ -52,6 +52,7 @@ class HoldingMixin:
     group_id: str
     worker_id: str
     namespace: str | None
+    _known: frozenset[str]
     counts: dict[str, int]
     _holds: HoldTable | None
     _follower: StateFollower | None
@@ -189,7 +190,7 @@ class HoldingMixin:
     def _held_topic_of(self, topic: str) -> str:
         """The held-keys topic of the tenant owning ``topic`` (shared for pooled topics):
         a hold and its holder's status are kept where that tenant's worker reads them."""
-        return naming.held_topic_for(topic, self.namespace)
+        return naming.held_topic_for(topic, self.namespace, self._known)
 
     def _on_state(self, topic: str, key: str, value: bytes | None) -> None:
         """A record of a held-keys or DLQ state topic (on the loop, in topic order); it
@@ -197,7 +198,7 @@ class HoldingMixin:
         table = self._holds
         if table is None:
             return
-        owner = naming.state_owner(topic, self.namespace)
+        owner = naming.state_owner(topic, self.namespace, self._known)
         if topic == naming.held_topic(self.namespace, owner):
             hold = table.apply_state(key, value, owner)
             candidates = [hold] if hold is not None else []

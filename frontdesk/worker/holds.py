@@ -47,7 +47,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -249,9 +249,13 @@ class HoldTable:
     another tenant's hold is ignored: it can neither hold nor release anyone else's key.
     """
 
-    def __init__(self, group: str, namespace: str | None = None) -> None:
+    def __init__(
+        self, group: str, namespace: str | None = None, known: Collection[str] | None = None
+    ) -> None:
         self.group = group
         self.namespace = namespace
+        self.known = known
+        """Dedicated tenants with state topics of their own (`naming.state_owner`)."""
         self.owned: dict[tuple[str, int], dict[str, Hold]] = {}
         """(main topic, partition) -> key -> hold, for the partitions this worker owns."""
         self.by_id: dict[str, Hold] = {}
@@ -372,7 +376,7 @@ class HoldTable:
 
     def owner_of(self, topic: str) -> str | None:
         """Whose state topics hold the state of main topic ``topic``."""
-        return naming.state_owner(topic, self.namespace)
+        return naming.state_owner(topic, self.namespace, self.known)
 
     def apply_state(self, key: str, value: bytes | None, owner: str | None = None) -> Hold | None:
         """A record of ``owner``'s held-keys topic; returns an owned hold it may resolve."""
@@ -520,10 +524,16 @@ def held_keys(
     namespace; ``tenant`` and ``group`` narrow the answer (a tenant user must only see its
     own keys).
     """
+    known: frozenset[str] = frozenset()
+    owners: list[str | None] = [None]
     if isinstance(topology, Topology):
-        namespace, owners = topology.namespace, topology.state_owners()
+        namespace, owners, known = (
+            topology.namespace,
+            topology.state_owners(),
+            topology.dedicated_ids,
+        )
     else:
-        namespace, owners = topology, [None]
+        namespace = topology
     if tenant is not None:
         owners = [o for o in owners if o in (None, tenant)]
     records: dict[str, dict[str, Any]] = {}
@@ -543,7 +553,7 @@ def held_keys(
                 continue
             # A dedicated tenant writes its own held topic: only holds of its topics count.
             about = str(data.get("topic")) if isinstance(data, dict) else ""
-            if naming.state_owner(about, namespace) == owner:
+            if naming.state_owner(about, namespace, known) == owner:
                 records[raw_key] = data
     out = []
     for data in records.values():

@@ -210,7 +210,10 @@ class Worker(ProcessingMixin):
         self._topics_seen: set[str] = set()
         self._divert_warned: set[str] = set()
         ordered = any(route.ordered for route in self.routes.values())
-        self._holds = HoldTable(self.group_id, self.namespace) if ordered else None
+        self._known = self.topology.dedicated_ids
+        """Dedicated tenants with state topics of their own: a tenant the topology does not
+        name (its topics seen by the regex subscription) keeps its state in the shared ones."""
+        self._holds = HoldTable(self.group_id, self.namespace, self._known) if ordered else None
         self._follower: StateFollower | None = None
         self._state_owners: list[str | None] = (
             [self.config.tenant] if self.config.tenant else self.topology.state_owners()

@@ -104,3 +104,12 @@ def test_state_of_a_topic_lives_with_its_owner() -> None:
     assert naming.held_topic_for("stg.pms.operational", "stg") == "stg.frontdesk.held"
     assert naming.dlq_state_topic_for("tenant.acme.sync.dlq") == "tenant.acme.frontdesk.dlq.state"
     assert naming.dlq_state_topic_for("pms.sync.dlq") == "frontdesk.dlq.state"
+
+
+def test_a_tenant_without_state_topics_of_its_own_keeps_its_state_in_the_shared_ones() -> None:
+    # A worker sees topics of a tenant its topology does not declare (a regex subscription):
+    # that tenant's state topics were never created, so its state stays in the shared ones.
+    known = {"acme"}
+    assert naming.state_owner("stg.tenant.acme.sync", "stg", known) == "acme"
+    assert naming.state_owner("stg.tenant.newco.sync", "stg", known) is None
+    assert naming.held_topic_for("stg.tenant.newco.sync", "stg", known) == "stg.frontdesk.held"
