@@ -305,7 +305,18 @@ class Topology(_Strict):
                 # A dedicated tenant's held keys and DLQ state live under its prefix, so
                 # its own worker needs no ACL beyond the tenant's.
                 specs.extend(state_specs(self.namespace, owner.id, rf))
+        specs.append(self.schemas_topic())
         return specs
+
+    def schemas_topic(self) -> TopicSpec:
+        """The published writer schemas (frontdesk.contracts.schemas_topic): one partition,
+        compacted and never expired, since an event may be read years after it was written."""
+        return TopicSpec(
+            naming.schemas_topic(self.namespace),
+            1,
+            self.cluster.replication_factor,
+            {"cleanup.policy": "compact", "retention.ms": "-1"},
+        )
 
 
 class _LineLoader(yaml.SafeLoader):

@@ -41,8 +41,11 @@ def test_topics_for_pooled_and_dedicated_tenants() -> None:
     # Parked topics (ordered events behind a held key) keep the main topic's partitions.
     assert by_name["tenant.big.sync.parked"].partitions == 2
     # 4 queues x (main + parked + dlq) + tiers (4+4+4+1), for the pool and one dedicated
-    # tenant, plus the dedicated tenant's own held-keys and DLQ state topics.
-    assert len(by_name) == 2 * (4 * 3 + 13) + 2
+    # tenant, the dedicated tenant's own held-keys and DLQ state topics, and the schemas topic.
+    assert len(by_name) == 2 * (4 * 3 + 13) + 2 + 1
+    schemas = by_name["frontdesk.schemas"]
+    assert schemas.partitions == 1
+    assert schemas.config == {"cleanup.policy": "compact", "retention.ms": "-1"}
 
 
 def test_a_dedicated_tenant_has_compacted_state_topics_under_its_prefix() -> None:
