@@ -39,7 +39,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
-from frontdesk import headers
+from frontdesk import access, headers
 from frontdesk.worker.errors import WorkerFencedError
 
 log = logging.getLogger(__name__)
@@ -250,8 +250,16 @@ class TransactionalCommitter:
     ``send_offsets_to_transaction`` after a broker restart was seen blocked for minutes).
     """
 
-    def __init__(self, config: dict[str, Any], transactional_id: str, timeout: float = 30.0):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        transactional_id: str,
+        timeout: float = 30.0,
+        group: str | None = None,
+    ):
         self.transactional_id = transactional_id
+        self.group = group
+        """The consumer group whose offsets the transactions commit (named in errors)."""
         self.timeout = timeout
         self._producer = Producer(
             {
@@ -274,6 +282,9 @@ class TransactionalCommitter:
         leaves it open, and its offsets block the group's ``read_committed`` readers
         (``UNSTABLE_OFFSET_COMMIT``) until it is aborted or the id is fenced."""
         self._parked_to: dict[str, int] = {}
+        self._config = config
+        self._refused: tuple[KafkaError, str] | None = None
+        """An authorization failure of a record of this transaction, and its topic."""
         self.in_call: tuple[str, float] | None = None
         """The librdkafka call running now and when it started (monotonic), or ``None``."""
 
@@ -337,23 +348,30 @@ class TransactionalCommitter:
         self._parked_to = {}
         for fw in forwards:
             record_headers: list[tuple[str, str | bytes | None]] = list(fw.headers)
-            extra: dict[str, Any] = {}
-            if fw.kind == "park":
-                extra["on_delivery"] = self._parked_callback(fw.reason)
+            delivered = self._delivery_callback(fw)
             while True:
                 try:
                     self._producer.produce(
-                        fw.topic, key=fw.key, value=fw.value, headers=record_headers, **extra
+                        fw.topic,
+                        key=fw.key,
+                        value=fw.value,
+                        headers=record_headers,
+                        on_delivery=delivered,
                     )
                     break
                 except BufferError:
                     self._producer.poll(0.05)  # queue full: let deliveries drain
         self._producer.poll(0)
 
-    def _parked_callback(self, hold_id: str) -> Any:
+    def _delivery_callback(self, fw: Forward) -> Any:
         def delivered(err: KafkaError | None, msg: Any) -> None:
-            offset = msg.offset() if err is None else None
-            if offset is not None and offset >= 0:
+            if err is not None:
+                if access.is_denied(err) and self._refused is None:
+                    self._refused = (err, fw.topic)  # named when the commit fails
+                return
+            offset = msg.offset()
+            if fw.kind == "park" and offset is not None and offset >= 0:
+                hold_id = fw.reason
                 self._parked_to[hold_id] = max(self._parked_to.get(hold_id, 0), offset + 1)
 
         return delivered
@@ -419,6 +437,13 @@ class TransactionalCommitter:
 
     def _classify(self, exc: KafkaException) -> Exception:
         err: KafkaError = exc.args[0]
+        refused, self._refused = self._refused, None
+        if refused is not None:  # retrying cannot help: say which topic lacks the ACL
+            return access.denied(refused[0], refused[1], "WRITE", self._config)
+        if err.code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+            return access.denied(err, self.transactional_id, "WRITE", self._config)
+        if err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
+            return access.denied(err, self.group or "(the worker's)", "READ", self._config)
         if err.fatal() or err.code() in (
             KafkaError._FENCED,
             KafkaError.PRODUCER_FENCED,

@@ -154,7 +154,7 @@ class ProcessingMixin(HoldingMixin):
         )
         if held:
             outcome = self._after_ordered(job, hold, event, outcome)
-        return self._with_holder_status(rh, str(meta.event_id), outcome)
+        return self._with_holder_status(job, rh, str(meta.event_id), outcome)
 
     async def _handle(
         self,

@@ -57,26 +57,32 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from confluent_kafka.admin import AdminClient
 from opentelemetry import trace
 
-from frontdesk import naming, telemetry
+from frontdesk import access, naming, telemetry
+from frontdesk.access import AccessDeniedError
+from frontdesk.admin.ensure import create_missing
 from frontdesk.codec import Codec, default_codec
 from frontdesk.connection import NoClusterError, client_config
 from frontdesk.contracts.schemas_topic import SchemaTopicReader
-from frontdesk.dlq.store import state_topic as dlq_state_topic
 from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
 from frontdesk.health import BEAT_INTERVAL, WHOLE, HealthState
+from frontdesk.queues import QueueType
 from frontdesk.settings import Settings
-from frontdesk.topology import Topology
+from frontdesk.topology import Topology, state_specs
 from frontdesk.trace_export import flush_traces, install_tracing
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers
 from frontdesk.worker.budget import DlqWindow
 from frontdesk.worker.config import WorkerConfig, default_worker_id
-from frontdesk.worker.errors import TransactionalProducerBrokenError, WorkerFencedError
+from frontdesk.worker.errors import (
+    PolicyError,
+    TransactionalProducerBrokenError,
+    WorkerFencedError,
+)
 from frontdesk.worker.follower import StateFollower
 from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
 from frontdesk.worker.hanging import HangingWatch, OffsetsProbe, operator_hint
-from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic
+from frontdesk.worker.holds import HoldTable
 from frontdesk.worker.processing import ProcessingMixin
 from frontdesk.worker.records import Job, Outcome, Partition, record_headers
 from frontdesk.worker.scheduler import KeyScheduler
@@ -153,6 +159,7 @@ class Worker(ProcessingMixin):
         self.config = config or app.config
         self.routes: dict[type[Event], Route] = app.compile(self.topology)
         self.namespace = self.topology.namespace
+        self._check_scope()
         self.group_id = self.config.group_id or app.group_id(self.namespace, self.config.tenant)
         self.worker_id = self.config.worker_id or default_worker_id()
         self.transactional_id = f"{self.group_id}.{self.worker_id}"
@@ -209,10 +216,16 @@ class Worker(ProcessingMixin):
         self._topics_seen: set[str] = set()
         self._divert_warned: set[str] = set()
         ordered = any(route.ordered for route in self.routes.values())
-        self._holds = HoldTable(self.group_id) if ordered else None
+        self._known = self.topology.dedicated_ids
+        """Dedicated tenants with state topics of their own: a tenant the topology does not
+        name (its topics seen by the regex subscription) keeps its state in the shared ones."""
+        self._holds = HoldTable(self.group_id, self.namespace, self._known) if ordered else None
         self._follower: StateFollower | None = None
-        self._held_topic = held_topic(self.namespace)
-        self._dlq_state_topic = dlq_state_topic(self.namespace)
+        self._state_owners: list[str | None] = (
+            [self.config.tenant] if self.config.tenant else self.topology.state_owners()
+        )
+        """Whose internal state topics this worker uses: its dedicated tenant's alone, or
+        (serving every tenant) the shared ones and every dedicated tenant's."""
         self._free_forwards: list[Forward] = []
         """Forwards not tied to a consumer offset (replays, releases): next checkpoint."""
 
@@ -391,18 +404,27 @@ class Worker(ProcessingMixin):
         }
         self._consumer = Consumer(consumer_conf, logger=logging.getLogger("frontdesk.kafka"))
         # Versions newer than this worker ships are read through the published schemas.
-        self._schema_reader = SchemaTopicReader(conf, naming.schemas_topic(self.namespace))
+        self._schema_reader = SchemaTopicReader(
+            conf, naming.schemas_topic(self.namespace), group=self.group_id
+        )
         self._codec = self._codec.with_schemas(self._schema_reader)
         self._committer = TransactionalCommitter(
-            conf, self.transactional_id, self.config.transaction_timeout
+            conf, self.transactional_id, self.config.transaction_timeout, self.group_id
         )
-        await loop.run_in_executor(self._poll_exec, self._check_topics)
+        await loop.run_in_executor(None, self._preflight, conf)
         await self._on_commit_thread(self._committer.start)
         self._report_producer_usable()
-        await loop.run_in_executor(None, self._ensure_state_topics, conf)
         if self._holds is not None:
+            topics = [
+                name
+                for owner in self._state_owners
+                for name in (
+                    naming.held_topic(self.namespace, owner),
+                    naming.dlq_state_topic(self.namespace, owner),
+                )
+            ]
             self._follower = StateFollower(
-                conf, [self._held_topic, self._dlq_state_topic], self._on_state, self.worker_id
+                conf, topics, self._on_state, self.worker_id, self.group_id
             )
             self._follower.start(loop)
             await self._follower.sync()
@@ -421,42 +443,85 @@ class Worker(ProcessingMixin):
             self.transactional_id,
         )
 
-    def _ensure_state_topics(self, conf: dict[str, Any]) -> None:
-        """The held-keys topic (and the DLQ state topic the follower reads) exist."""
-        from frontdesk.dlq.store import ensure_topics  # noqa: PLC0415 - admin only here
-
-        admin = AdminClient(conf)
-        rf = self.topology.cluster.replication_factor
-        if self._holds is None:
-            # Needed only to report a holder's success; a principal that may not create
-            # or describe it is told once, and its deployments simply have no ordered work.
-            try:
-                ensure_held_topic(admin, self.namespace, rf)
-            except KafkaException as exc:
-                log.warning("held-keys topic %s unavailable: %s", self._held_topic, exc)
+    def _check_scope(self) -> None:
+        """A worker scoped to a tenant serves a dedicated tenant, under its prefix only."""
+        tenant = self.config.tenant
+        if tenant is None:
             return
-        ensure_held_topic(admin, self.namespace, rf)
-        ensure_topics(admin, self.namespace, rf)
+        if not self.topology.is_dedicated(tenant):
+            raise PolicyError(
+                f"tenant {tenant!r} is not a dedicated tenant of the topology: only a "
+                "dedicated tenant has topics (and ACLs) of its own to run a worker on"
+            )
+        prefix = self.topology.tenant_prefix(tenant)
+        group = self.config.group_id
+        if group is not None and not group.startswith(prefix):
+            raise PolicyError(
+                f"group id {group!r} is not under tenant {tenant}'s prefix {prefix!r}: its "
+                "worker may only use groups and transactional ids there"
+            )
 
-    def _check_topics(self) -> None:
-        assert self._consumer is not None
-        mains = self.topology.main_topics(self.app.queue)
+    def _needs(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        """(topics that must exist, topics used if they exist), each with the operations
+        this worker performs on it."""
+        queue = self.app.queue
         if self.config.tenant:
-            mains = [naming.main_topic(self.app.queue, self.config.tenant, self.namespace)]
-        wanted = []
+            mains = [naming.main_topic(queue, self.config.tenant, self.namespace)]
+        else:
+            mains = self.topology.main_topics(queue)
+        required: dict[str, tuple[str, ...]] = {}
+        optional: dict[str, tuple[str, ...]] = {}
         for main in mains:
-            wanted += [main, naming.dlq_topic(main)]
-            wanted += [naming.retry_topic(main, d) for d in self.tiers]
+            required[main] = ("READ",)
+            required[naming.dlq_topic(main)] = ("WRITE",)
+            for delay in self.tiers:
+                required[naming.retry_topic(main, delay)] = ("READ", "WRITE")
             if self._holds is not None:
-                wanted.append(naming.parked_topic(main))
-        existing = set(self._consumer.list_topics(timeout=15).topics)
-        self._topics_seen = existing
-        missing = [t for t in wanted if t not in existing]
+                required[naming.parked_topic(main)] = ("READ", "WRITE")
+        if queue is not QueueType.FALLBACK:
+            for owner in self._state_owners:
+                optional[naming.main_topic(QueueType.FALLBACK, owner, self.namespace)] = ("WRITE",)
+        for owner in self._state_owners:
+            held = naming.held_topic(self.namespace, owner)
+            if self._holds is not None:
+                required[held] = ("READ", "WRITE")
+                required[naming.dlq_state_topic(self.namespace, owner)] = ("READ",)
+            else:
+                optional[held] = ("WRITE",)  # to report the success of a holding event
+        return required, optional
+
+    def _preflight(self, conf: dict[str, Any]) -> None:
+        """Before anything is consumed: the topics exist and the principal may do on each
+        topic and the group what the worker will do, or one line says what is missing.
+
+        A worker serving every tenant (the platform's) creates missing internal state
+        topics; a tenant's worker cannot (its ACLs do not allow it) and is told to run
+        `topics apply`, which declares them."""
+        admin = AdminClient(conf)
+        required, optional = self._needs()
+        if not self.config.tenant:
+            rf = self.topology.cluster.replication_factor
+            specs = [s for o in self._state_owners for s in state_specs(self.namespace, o, rf)]
+            try:
+                create_missing(admin, specs)
+            except KafkaException as exc:
+                err = exc.args[0]
+                if not access.is_denied(err):
+                    raise
+                if self._holds is not None:
+                    missing = access.check_topics(admin, {s.name: () for s in specs}, conf)
+                    if missing:
+                        raise access.denied(err, missing[0], "CREATE", conf) from exc
+        missing = access.check_topics(admin, required, conf)
+        self._topics_seen = set(required) - set(missing)
         if missing:
             raise MissingTopicsError(
                 f"topics missing for queue {self.app.queue.value}: {', '.join(missing)}; "
                 "create them with `frontdesk topics apply`"
             )
+        absent = access.check_topics(admin, optional, conf)
+        self._topics_seen |= set(optional) - set(absent)
+        access.check_group(admin, self.group_id, conf)
 
     async def _shutdown(self, checkpoints: asyncio.Task[None]) -> None:
         self._stopping = True
@@ -724,7 +789,7 @@ class Worker(ProcessingMixin):
     def _accept(self, msg: Message) -> None:
         err = msg.error()
         if err is not None:
-            self._on_consumer_error(err)
+            self._on_consumer_error(err, msg.topic())
             return
         part = self._parts.get((msg.topic() or "", msg.partition() or 0))
         if part is None or part.revoking:
@@ -743,10 +808,17 @@ class Worker(ProcessingMixin):
         self._scheduler.submit(job.key, job)
         self._buffered += 1
 
-    def _on_consumer_error(self, err: KafkaError) -> None:
+    def _on_consumer_error(self, err: KafkaError, topic: str | None = None) -> None:
         if err.code() == KafkaError._PARTITION_EOF:
             return
-        if err.fatal():
+        if access.is_denied(err):
+            # An ACL went missing: retrying cannot help, and the operator needs the name.
+            if err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED or not topic:
+                name = self.group_id
+            else:
+                name = topic
+            self._fail(access.denied(err, name, "READ", self._client_conf()))
+        elif err.fatal():
             self._fail(KafkaException(err))
         else:
             log.warning("consumer error: %s", err.str())
@@ -1068,7 +1140,7 @@ class Worker(ProcessingMixin):
                 return
             except TransactionalProducerBrokenError:
                 return
-            except WorkerFencedError as exc:
+            except (WorkerFencedError, AccessDeniedError) as exc:
                 self._fail(exc)
                 return
             self._checkpoint_succeeded()
