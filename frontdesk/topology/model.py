@@ -14,13 +14,27 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from frontdesk import naming
 from frontdesk.broker.config import ADMIN_USER
 from frontdesk.queues import QueueType
 
-Duration = Annotated[str, Field(pattern=r"^\d+(ms|s|m|h|d)$")]
+
+def _storable_duration(value: str) -> str:
+    naming.parse_duration_ms(value)  # e.g. longer than Kafka's 64-bit milliseconds
+    return value
+
+
+Duration = Annotated[str, Field(pattern=r"^\d+(ms|s|m|h|d)$"), AfterValidator(_storable_duration)]
 
 
 MAX_FILE_BYTES = 1024 * 1024
