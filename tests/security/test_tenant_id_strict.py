@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from frontdesk import naming
 from frontdesk.codec import default_codec
+from frontdesk.console.users import UsersFileError, UserStore
 from frontdesk.errors import EventValidationError
 from frontdesk.events import EventMeta
 from frontdesk.producer import Router
@@ -166,3 +167,12 @@ def test_console_add_user_refuses_the_id_and_keeps_the_file(tmp_path: Path) -> N
         assert len(lines) == 1, lines
         assert "invalid tenant id" in lines[0]
         assert users.read_bytes() == before
+
+
+def test_users_file_with_a_malformed_id_is_one_clear_error(tmp_path: Path) -> None:
+    """A hand-edited users file: the console refuses it in one line, naming the user."""
+    users = tmp_path / "users.yaml"
+    assert _add_user(users, "acme").returncode == 0
+    users.write_text(users.read_text().replace("tenant: acme", 'tenant: "acme\\n"'))
+    with pytest.raises(UsersFileError, match=r"user 'mallory': invalid tenant id 'acme\\n'"):
+        UserStore(users)
