@@ -365,7 +365,7 @@ def _expanded_size(node: yaml.Node) -> None:
             total += size(child)
             if total > MAX_NODES:
                 raise _LimitError(
-                    current.start_mark.line + 1,
+                    child.start_mark.line + 1,  # the value that tipped it over
                     f"expands to more than {MAX_NODES} values through aliases",
                 )
         sizes[id(current)] = total
