@@ -21,10 +21,11 @@ RETRY_INFIX = ".retry."
 DLQ_SUFFIX = ".dlq"
 PARKED_SUFFIX = ".parked"
 
-TENANT_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-"""The one tenant-id shape, for ``fullmatch`` only: ``match`` with ``$`` would let a
-trailing newline through (``"t1\n"``), and the id becomes part of topic names, keys and
-ACL prefixes."""
+TENANT_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,62}\Z")
+"""The one tenant-id shape, anchored at the very start and end of the string so that
+``match`` and ``fullmatch`` are equally strict (``^...$`` let a trailing newline through);
+the id becomes part of topic names, keys and ACL prefixes. Call `validate_tenant_id` or
+`is_tenant_id`."""
 _DURATION_RE = re.compile(r"(\d+)(ms|s|m|h|d)")
 MAX_DURATION_MS = 2**63 - 1
 """Kafka keeps durations (``retention.ms``) as a signed 64-bit count of milliseconds."""
@@ -50,7 +51,7 @@ def validate_tenant_id(tenant_id: str) -> str:
     return tenant_id
 
 
-NAMESPACE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+NAMESPACE_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,39}\Z")
 
 
 def validate_namespace(namespace: str) -> str:
