@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from frontdesk import naming
 from frontdesk.console.overview import QueueMetricsProvider, build_overview
 from frontdesk.console.security import (
     Forbidden,
@@ -257,6 +258,8 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             dl=dl,
             data=dl.to_dict(),
             history=dl.history(),
+            tenancy=dl.tenancy,
+            targets=_redrive_targets(review, dl),
             state=review.state().get(dl.id),
         )
 
@@ -292,16 +295,19 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
         action: Annotated[str, Form()] = "",
         reason: Annotated[str, Form()] = "",
+        to: Annotated[str, Form()] = "",
+        tenant_from_topic: Annotated[str, Form()] = "",
         csrf_token: Annotated[str, Form()] = "",
     ) -> HTMLResponse:
+        target = Target(to.strip() or None, tenant_from_topic == "yes")
         try:
             chosen, why = prepare(
                 request, user, ids=ids, action=action, reason=reason, token=csrf_token
             )
-            plan = _run(review, action, chosen, why, user, dry_run=True)
+            plan = _run(review, action, chosen, why, user, target=target, dry_run=True)
         except (DlqError, ValueError) as exc:
             return render(request, "error.html", user, 400, title="Cannot do that", message=exc)
-        return render(request, "confirm.html", user, plan=plan, reason=why)
+        return render(request, "confirm.html", user, plan=plan, reason=why, target=target)
 
     @app.post("/actions/execute", response_class=HTMLResponse)
     def execute(
@@ -311,16 +317,19 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
         action: Annotated[str, Form()] = "",
         reason: Annotated[str, Form()] = "",
+        to: Annotated[str, Form()] = "",
+        tenant_from_topic: Annotated[str, Form()] = "",
         confirmed: Annotated[str, Form()] = "",
         csrf_token: Annotated[str, Form()] = "",
     ) -> HTMLResponse:
+        target = Target(to.strip() or None, tenant_from_topic == "yes")
         try:
             chosen, why = prepare(
                 request, user, ids=ids, action=action, reason=reason, token=csrf_token
             )
             if confirmed != "yes":
                 raise DlqError("the action was not confirmed")
-            result = _run(review, action, chosen, why, user, dry_run=False)
+            result = _run(review, action, chosen, why, user, target=target, dry_run=False)
         except (DlqError, ValueError) as exc:
             return render(request, "error.html", user, 400, title="Cannot do that", message=exc)
         return render(request, "done.html", user, result=result)
@@ -328,8 +337,25 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     return app
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The redrive form's choices: another main or retry topic of the same queue and tenant
+    (``--to``), and, for a tenant-mismatched dead letter, redriving it as its topic's tenant.
+    `DlqReview.redrive` checks both; a tenant user never gets that far with a mismatch."""
+
+    to: str | None = None
+    tenant_from_topic: bool = False
+
+
 def _run(
-    review: DlqReview, action: str, chosen: list[DeadLetter], why: str, user: User, *, dry_run: bool
+    review: DlqReview,
+    action: str,
+    chosen: list[DeadLetter],
+    why: str,
+    user: User,
+    *,
+    target: Target,
+    dry_run: bool,
 ) -> Any:
     common: dict[str, Any] = {
         "reason": why,
@@ -338,10 +364,24 @@ def _run(
         "source": "console",
     }
     if action == "redrive":
-        return review.redrive(chosen, **common)
+        return review.redrive(
+            chosen,
+            to=target.to,
+            tenant_from_topic=target.tenant_from_topic and user.is_operator,
+            **common,
+        )
     if action == "release":
         return review.release(chosen, **common)
     return review.discard(chosen, **common)
+
+
+def _redrive_targets(review: DlqReview, dl: DeadLetter) -> list[str]:
+    """What the event page offers a redrive: its DLQ's main topic, then that one's tiers."""
+    topic = dl.tenancy.topic
+    if topic is None or topic.role != "dlq":
+        return []
+    delays = review.topology.retry_delays(topic.queue)
+    return [topic.main, *(naming.retry_topic(topic.main, d) for d in delays)]
 
 
 def _set(text: str) -> frozenset[str]:

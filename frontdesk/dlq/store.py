@@ -129,6 +129,11 @@ class StateRecord:
         redriven_to: str | None = None,
     ) -> StateRecord:
         history = dead_letter.history()
+        # The runtime releases holds by key: only a key the record's topic vouches for, so a
+        # planted dead letter naming another tenant's key cannot release that tenant's hold.
+        # The original topic is the one its DLQ belongs to, never the (forgeable) header.
+        tenancy = dead_letter.tenancy
+        trusted = tenancy.topic is not None and not tenancy.mismatch
         return cls(
             id=str(dead_letter.id),
             action=action,
@@ -139,10 +144,10 @@ class StateRecord:
             tenant=dead_letter.tenant,
             event_type=dead_letter.event_type,
             event_id=dead_letter.event_id,
-            original_topic=dead_letter.original_topic,
+            original_topic=tenancy.topic.main if tenancy.topic is not None else None,
             original_partition=_int(history["original_partition"]),
             original_offset=_int(history["original_offset"]),
-            key=dead_letter.key_text,
+            key=dead_letter.key_text if trusted else None,
             redriven_to=redriven_to,
         )
 

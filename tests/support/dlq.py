@@ -144,9 +144,11 @@ def dead_letter(
     original_topic: str = "ns.pms.operational",
     offset: int = 0,
     at: datetime | None = None,
+    namespace: str | None = "ns",
     **kwargs: Any,
 ) -> DeadLetter:
-    """A `DeadLetter` as `list` would return it, without a broker (for unit tests)."""
+    """A `DeadLetter` as `list` would return it, without a broker (for unit tests): it sits
+    in ``<original_topic>.dlq`` of ``namespace``."""
     one = letter(original_topic, **kwargs)
     return DeadLetter(
         DeadLetterId(f"{original_topic}.dlq", 0, offset),
@@ -154,4 +156,5 @@ def dead_letter(
         one.key,
         one.value,
         tuple(one.headers),
+        namespace,
     )
