@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from frontdesk.console import ConsoleConfig, Role, UserStore, add_user, create_app
+from frontdesk.console import ConsoleConfig, Role, UserStore, add_user
 from frontdesk.dlq import DeadLetterId, DlqReview
 from tests.support import dlq as support
+from tests.support.console import serve
 from tests.support.kafka import Cluster, unique
 
 CHROMIUM = os.environ.get("FRONTDESK_CHROMIUM", "/usr/bin/chromium")
@@ -35,13 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -103,24 +93,9 @@ def served(kafka: Cluster, tmp_path: Path) -> Iterator[tuple[str, dict[str, list
     users = tmp_path / "users.yaml"
     add_user(users, "ops", "operator-pass", Role.OPERATOR)
     add_user(users, "seaside", "tenant-pass", Role.TENANT, "seaside-rentals")
-    app = create_app(
-        ConsoleConfig(DlqReview(kafka.config, topo), UserStore(users), secret_key="e2e-secret")
-    )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the console did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", ids
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    config = ConsoleConfig(DlqReview(kafka.config, topo), UserStore(users), secret_key="e2e")
+    with serve(config) as base:
+        yield base, ids
 
 
 def _browser_path() -> str:

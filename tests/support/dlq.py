@@ -12,10 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+from typer.testing import CliRunner, Result
 
 from frontdesk import headers as hdr
 from frontdesk.admin.topics import apply_topics, plan_topics
+from frontdesk.cli.main import app as cli_app
 from frontdesk.codec import encode
 from frontdesk.dlq import DeadLetter, DeadLetterId
 from frontdesk.events import BookingCreated, BookingStatus, Channel
@@ -158,3 +162,12 @@ def dead_letter(
         tuple(one.headers),
         namespace,
     )
+
+
+def cli(cluster: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
+    """``frontdesk dlq <args>`` in-process against ``cluster``, with ``topo`` written to a
+    file as an operator would have it; an uncaught exception fails the test."""
+    path = tmp_path / "topology.yaml"
+    path.write_text(TOPOLOGY.format(ns=topo.namespace))
+    env = {**cluster.env(), "FRONTDESK_TOPOLOGY": str(path), "USER": "ana"}
+    return CliRunner().invoke(cli_app, ["dlq", *args], env=env, catch_exceptions=False, **kw)
