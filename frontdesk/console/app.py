@@ -33,9 +33,12 @@ from frontdesk.console.security import (
     csrf_token,
     current_user,
     log_in,
+    log_out,
     may_see,
     scoped,
 )
+from frontdesk.console.sessions import SessionStore
+from frontdesk.console.throttle import LoginThrottle
 from frontdesk.console.users import User, UserStore
 from frontdesk.dlq import (
     ACTIONS,
@@ -59,7 +62,8 @@ MAX_ACTION_IDS = 500
 
 def _user(request: Request) -> User:
     store: UserStore = request.app.state.users
-    return current_user(request, store)
+    sessions: SessionStore = request.app.state.sessions
+    return current_user(request, store, sessions)
 
 
 UserDep = Annotated[User, Depends(_user)]
@@ -77,6 +81,10 @@ class ConsoleConfig:
     """Send the session cookie over HTTPS only: set it whenever TLS terminates in front."""
     page_size: int = 25
     providers: list[QueueMetricsProvider] = field(default_factory=list)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    """Backs off repeated failed logins per user name and per client address."""
+    sessions: SessionStore = field(default_factory=lambda: SessionStore(SESSION_HOURS * 3600))
+    """Live sessions; logout ends one on the server."""
 
 
 def create_app(config: ConsoleConfig) -> FastAPI:
@@ -94,6 +102,8 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
     review, users = config.review, config.users
     app.state.users = users
+    app.state.sessions = config.sessions
+    throttle = config.throttle
     dlq_topic_names = set(dlq_topics(review.topology))
 
     def render(
@@ -155,12 +165,28 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         next: Annotated[str, Form()] = "/",
     ) -> Response:
         check_csrf(request, {"csrf_token": csrf_token})
+        address = request.client.host if request.client else "unknown"
+        wait = throttle.wait(username, address)
+        if wait:
+            refused = render(
+                request,
+                "login.html",
+                None,
+                429,
+                next=next,
+                error=f"Too many failed logins for this name or from this address: try again "
+                f"in {wait} s.",
+            )
+            refused.headers["Retry-After"] = str(wait)
+            return refused
         user = users.authenticate(username, password)
         if user is None:
+            throttle.failed(username, address)
             return render(
                 request, "login.html", None, 401, next=next, error="Wrong name or password."
             )
-        log_in(request, user)
+        throttle.succeeded(username, address)
+        log_in(request, user, config.sessions)
         # Only same-site paths: an open redirect would make the login page a phishing aid.
         target = next if next.startswith("/") and not next.startswith("//") else "/"
         return RedirectResponse(target, status_code=303)
@@ -168,7 +194,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     @app.post("/logout")
     def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, {"csrf_token": csrf_token})
-        request.session.clear()
+        log_out(request, config.sessions)
         return RedirectResponse("/login", status_code=303)
 
     # -- pages ---------------------------------------------------------------------------
