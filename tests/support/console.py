@@ -72,6 +72,16 @@ def console(review: DlqReview, users: Path, **options: Any) -> Iterator[str]:
         yield base
 
 
+class ManualClock:
+    """A console clock (sessions, login throttle) that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def csrf(html: str) -> str:
     found = _CSRF.search(html)
     assert found, "no CSRF field on the page"
