@@ -399,7 +399,10 @@ def audit(
 ) -> None:
     """The audit log: who did what to which dead letters, when and why."""
     with _errors():
-        records = _review().audit(last)
+        trail = _review().audit(last)
+    records, warning = trail.records, trail.warning()
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if as_json:
         _print_json([r.to_dict() for r in records])
         return

@@ -291,10 +291,12 @@ def create_app(config: ConsoleConfig) -> FastAPI:
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit(request: Request, user: UserDep) -> HTMLResponse:
-        records = review.audit(last=500)
+        trail = review.audit(last=500)
+        records = trail.records
         if not user.is_operator:
             records = [r for r in records if r.tenants == [user.tenant]]
-        return render(request, "audit.html", user, records=records)
+        warning = trail.warning() if user.is_operator else None
+        return render(request, "audit.html", user, records=records, warning=warning)
 
     # -- actions: confirm, then execute ---------------------------------------------------
 

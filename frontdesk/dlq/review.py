@@ -24,7 +24,7 @@ from frontdesk.dlq.query import DlqFilter, dlq_topics
 from frontdesk.dlq.reader import DlqError, existing_topics, reader_consumer, scan
 from frontdesk.dlq.store import (
     Action,
-    AuditRecord,
+    AuditTrail,
     StateRecord,
     ensure_topics,
     read_audit,
@@ -67,7 +67,7 @@ class DlqReview:
     def state(self) -> dict[DeadLetterId, StateRecord]:
         return read_state(self.config, self.namespace)
 
-    def audit(self, last: int = 200) -> list[AuditRecord]:
+    def audit(self, last: int = 200) -> AuditTrail:
         return read_audit(self.config, self.namespace, last=last)
 
     def dead_letters(

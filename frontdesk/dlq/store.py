@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -94,6 +94,48 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "int": _is_int,
+    "int | None": lambda v: v is None or _is_int(v),
+    "Action": lambda v: v in ACTIONS,
+    "list[str]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "dict[str, Any]": lambda v: isinstance(v, dict),
+}
+"""The field types of the records below (as annotated), and how a JSON value passes."""
+
+_Record = TypeVar("_Record", "StateRecord", "AuditRecord")
+
+
+def _load(cls: type[_Record], raw: bytes) -> _Record:
+    """Parse one record; ValueError naming what is wrong for anything not of its shape.
+
+    Anyone who can write to these topics could write anything: one stray record must be
+    skipped, not break every page that reads the topic.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValueError("not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ValueError(f"no {f.name!r}")
+            continue
+        if not _CHECKS[str(f.type)](data[f.name]):
+            raise ValueError(f"{f.name!r} is not a {f.type}")
+        values[f.name] = data[f.name]
+    return cls(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class StateRecord:
     """The latest action on one dead letter: the value of the state topic."""
@@ -156,8 +198,7 @@ class StateRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> StateRecord:
-        data = json.loads(raw)
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        return _load(cls, raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +253,7 @@ class AuditRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> AuditRecord:
-        data = json.loads(raw)
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        return _load(cls, raw)
 
 
 def _int(text: Any) -> int | None:
@@ -252,18 +292,39 @@ def read_state(config: dict[str, Any], namespace: str | None) -> dict[DeadLetter
         value = msg.value()
         if value is None:
             state.pop(dl_id, None)
-        else:
+            continue
+        try:
             state[dl_id] = StateRecord.from_json(value)
+        except ValueError:
+            continue  # the same: a stray record changes nothing
     return state
 
 
-def read_audit(
-    config: dict[str, Any], namespace: str | None, *, last: int = 200
-) -> list[AuditRecord]:
-    """The ``last`` audit records, newest first."""
-    records = [
-        AuditRecord.from_json(msg.value())
-        for msg in _ranges(config, audit_topic(namespace), last)
-        if msg.value() is not None
-    ]
-    return sorted(records, key=lambda r: r.at, reverse=True)
+@dataclass(frozen=True, slots=True)
+class AuditTrail:
+    """The audit records read, newest first, and where records could not be read."""
+
+    records: list[AuditRecord]
+    unreadable: list[str] = field(default_factory=list)
+    """``offset N: why`` of each record that is not an audit record (skipped)."""
+
+    def warning(self) -> str | None:
+        """One line for operators when records were skipped; None when none were."""
+        if not self.unreadable:
+            return None
+        shown = "; ".join(self.unreadable[:3]) + ("; ..." if len(self.unreadable) > 3 else "")
+        return f"skipped {len(self.unreadable)} unreadable audit record(s): {shown}"
+
+
+def read_audit(config: dict[str, Any], namespace: str | None, *, last: int = 200) -> AuditTrail:
+    """The ``last`` audit records, newest first; unreadable ones are skipped and listed."""
+    records, unreadable = [], []
+    for msg in _ranges(config, audit_topic(namespace), last):
+        value = msg.value()
+        if value is None:
+            continue
+        try:
+            records.append(AuditRecord.from_json(value))
+        except ValueError as exc:
+            unreadable.append(f"offset {msg.offset()}: {exc}")
+    return AuditTrail(sorted(records, key=lambda r: r.at, reverse=True), unreadable)

@@ -528,6 +528,7 @@ def held_keys(
     topic = held_topic(namespace)
     consumer = reader_consumer(config)
     records: dict[str, dict[str, Any]] = {}
+    statuses: dict[str, HolderStatus] = {}
     try:
         meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
         if meta is None or meta.error is not None:
@@ -540,9 +541,15 @@ def held_keys(
             ranges.append(PartitionRange(topic, p, low, high))
         for msg in read_ranges(consumer, ranges):
             raw_key = (msg.key() or b"").decode("utf-8", "replace")
+            value = msg.value()
+            if raw_key.startswith(HOLDER_PREFIX):
+                hold_id = raw_key[len(HOLDER_PREFIX) :]
+                statuses.pop(hold_id, None)
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    statuses[hold_id] = HolderStatus.from_json(value or b"")
+                continue
             if not raw_key.startswith(HOLD_PREFIX):
                 continue
-            value = msg.value()
             if value is None:
                 records.pop(raw_key, None)
                 continue
@@ -571,12 +578,28 @@ def held_keys(
                 hold_id=hold.hold_id,
                 event_id=hold.event_id,
                 event_type=hold.event_type,
-                stage=hold.stage,
+                stage=_reported_stage(hold, statuses.get(hold.hold_id)),
                 since=datetime.fromtimestamp(hold.since / 1000, UTC),
                 parked=hold.parked,
             )
         )
     return sorted(out, key=lambda h: (h.since, h.key))
+
+
+def _reported_stage(hold: Hold, status: HolderStatus | None) -> str:
+    """Where the holding event waits now. The owner writes the stage when its holder leaves
+    the main topic (``retry``); a tier consumer that later dead-letters or diverts it says
+    so only in the holder's status: for the same event, and written after the owner's last
+    change to the hold, that status is the newer fact.
+    """
+    if (
+        status is not None
+        and status.event_id == hold.event_id
+        and status.at >= hold.updated
+        and hold.stage == "retry"
+    ):
+        return {"dead_lettered": "dlq", "diverted": "fallback"}.get(status.status, hold.stage)
+    return hold.stage
 
 
 class HeldKeysProvider:

@@ -124,7 +124,7 @@ def test_redrive_moves_bytes_back_and_hides_them(
     state = review.state()
     assert state[seeded[0]].action == "redrive"
     assert state[seeded[0]].redriven_to == main
-    audit = review.audit()
+    audit = review.audit().records
     assert [(a.action, a.actor, a.reason) for a in audit] == [("redrive", "ana", "fixed")]
     assert sorted(audit[0].ids) == sorted(str(i) for i in seeded[:2])
     with pytest.raises(DlqError, match="already handled"):

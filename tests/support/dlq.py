@@ -164,10 +164,15 @@ def dead_letter(
     )
 
 
-def cli(cluster: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
-    """``frontdesk dlq <args>`` in-process against ``cluster``, with ``topo`` written to a
-    file as an operator would have it; an uncaught exception fails the test."""
+def frontdesk(cluster: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
+    """``frontdesk <args>`` in-process against ``cluster``, with ``topo`` written to a file
+    as an operator would have it; an uncaught exception fails the test."""
     path = tmp_path / "topology.yaml"
     path.write_text(TOPOLOGY.format(ns=topo.namespace))
     env = {**cluster.env(), "FRONTDESK_TOPOLOGY": str(path), "USER": "ana"}
-    return CliRunner().invoke(cli_app, ["dlq", *args], env=env, catch_exceptions=False, **kw)
+    return CliRunner().invoke(cli_app, list(args), env=env, catch_exceptions=False, **kw)
+
+
+def cli(cluster: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
+    """``frontdesk dlq <args>``, as `frontdesk` runs it."""
+    return frontdesk(cluster, topo, tmp_path, "dlq", *args, **kw)
