@@ -1,7 +1,8 @@
 """Sample worker apps for subprocess scenarios (``frontdesk worker tests.support.apps:app``).
 
 Behaviour is steered by the booking id's prefix, so a test decides per event:
-``ok-*`` succeeds, ``flaky-*`` fails its first attempt (retryable), ``perm-*`` raises
+``ok-*`` succeeds, ``flaky-*`` fails its first attempt (retryable), ``down-*`` always fails
+(retryable, so it goes through the tier to the DLQ), ``perm-*`` raises
 `NonRetryableError`, ``slow-*`` takes 20 ms. Every attempt is recorded in the SQLite file
 named by ``FD_TEST_DB`` (event id, booking id, attempt, outcome, pid), which is how tests
 see what the processes did.
@@ -73,6 +74,9 @@ async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
     if kind == "flaky" and ctx.attempt == 1:
         record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
         raise ConnectionError("transient")
+    if kind == "down":  # a dependency that never comes back: every attempt fails
+        record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
+        raise ConnectionError("still down")
     if kind == "perm":
         record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
         raise frontdesk.NonRetryableError("permanent")

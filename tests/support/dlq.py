@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
 from typer.testing import CliRunner, Result
 
 from frontdesk import headers as hdr
@@ -164,11 +165,16 @@ def dead_letter(
     )
 
 
+def write_topology(topology: Topology, path: Path) -> Path:
+    """The topology as a YAML file, as ``FRONTDESK_TOPOLOGY`` names it."""
+    path.write_text(yaml.safe_dump(topology.model_dump(mode="json", exclude_none=True)))
+    return path
+
+
 def frontdesk(cluster: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
     """``frontdesk <args>`` in-process against ``cluster``, with ``topo`` written to a file
     as an operator would have it; an uncaught exception fails the test."""
-    path = tmp_path / "topology.yaml"
-    path.write_text(TOPOLOGY.format(ns=topo.namespace))
+    path = write_topology(topo, tmp_path / "topology.yaml")
     env = {**cluster.env(), "FRONTDESK_TOPOLOGY": str(path), "USER": "ana"}
     return CliRunner().invoke(cli_app, list(args), env=env, catch_exceptions=False, **kw)
 
