@@ -50,11 +50,15 @@ from frontdesk.dlq import (
     dlq_topics,
 )
 from frontdesk.dlq.actions import require_reason
+from frontdesk.dlq.store import StateRecord
 from frontdesk.events import EVENT_TYPES
 from frontdesk.queues import QueueType
 from frontdesk.replay.timing import parse_time
+from frontdesk.topology import Topology
 
 HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+"""The pages, autoescaped (every tenant-written byte on them is data, never markup)."""
 SESSION_HOURS = 8
 MAX_ACTION_IDS = 500
 """One form submission acts on at most this many dead letters: bigger jobs use the CLI."""
@@ -99,7 +103,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         https_only=config.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = TEMPLATES
     review, users = config.review, config.users
     app.state.users = users
     app.state.sessions = config.sessions
@@ -277,17 +281,8 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     @app.get("/dlq/{dead_letter_id}", response_class=HTMLResponse)
     def event_page(request: Request, user: UserDep, dead_letter_id: str) -> HTMLResponse:
         dl = load(user, [dead_letter_id])[0]
-        return render(
-            request,
-            "event.html",
-            user,
-            dl=dl,
-            data=dl.to_dict(),
-            history=dl.history(),
-            tenancy=dl.tenancy,
-            targets=_redrive_targets(review, dl),
-            state=review.state().get(dl.id),
-        )
+        context = event_context(dl, review.state().get(dl.id), review.topology)
+        return render(request, "event.html", user, **context)
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit(request: Request, user: UserDep) -> HTMLResponse:
@@ -403,12 +398,26 @@ def _run(
     return review.discard(chosen, **common)
 
 
-def _redrive_targets(review: DlqReview, dl: DeadLetter) -> list[str]:
+def event_context(
+    dl: DeadLetter, state: StateRecord | None, topology: Topology
+) -> dict[str, Any]:
+    """What the event page (``event.html``) shows of one dead letter, whatever its bytes."""
+    return {
+        "dl": dl,
+        "data": dl.to_dict(),
+        "history": dl.history(),
+        "tenancy": dl.tenancy,
+        "targets": _redrive_targets(topology, dl),
+        "state": state,
+    }
+
+
+def _redrive_targets(topology: Topology, dl: DeadLetter) -> list[str]:
     """What the event page offers a redrive: its DLQ's main topic, then that one's tiers."""
     topic = dl.tenancy.topic
     if topic is None or topic.role != "dlq":
         return []
-    delays = review.topology.retry_delays(topic.queue)
+    delays = topology.retry_delays(topic.queue)
     return [topic.main, *(naming.retry_topic(topic.main, d) for d in delays)]
 
 

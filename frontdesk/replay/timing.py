@@ -63,4 +63,10 @@ def to_millis(value: datetime) -> int:
 
 
 def from_millis(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    """A Kafka timestamp as aware UTC. A producer may set any 64-bit CreateTime: one
+    outside what a datetime holds is clamped to its first or last instant, not an error
+    that would stop a whole listing at one record."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return (datetime.max if ms > 0 else datetime.min).replace(tzinfo=UTC)
