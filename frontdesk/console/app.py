@@ -398,9 +398,7 @@ def _run(
     return review.discard(chosen, **common)
 
 
-def event_context(
-    dl: DeadLetter, state: StateRecord | None, topology: Topology
-) -> dict[str, Any]:
+def event_context(dl: DeadLetter, state: StateRecord | None, topology: Topology) -> dict[str, Any]:
     """What the event page (``event.html``) shows of one dead letter, whatever its bytes."""
     return {
         "dl": dl,
