@@ -383,7 +383,7 @@ def purge(
             _report(plan, as_json)
             return
         if not yes:
-            tenants = sorted({d.tenant or "?" for d in chosen})
+            tenants = sorted({d.tenancy.owner or "?" for d in chosen})
             typer.confirm(
                 f"Discard {len(chosen)} dead letter(s) of tenant(s) {', '.join(tenants)}?",
                 abort=True,

@@ -240,7 +240,9 @@ class AuditRecord:
             action=action,
             reason=reason,
             ids=[str(d.id) for d in chosen],
-            tenants=sorted({d.tenant or "" for d in chosen}),
+            # Every tenant the records or their topics name: a tenant user's audit page
+            # shows only entries naming that tenant alone, so a mismatched one is hidden.
+            tenants=sorted({t for d in chosen for t in d.tenancy.names}),
             target=target,
             source=source,
         )

@@ -219,6 +219,9 @@ def test_state_of_a_planted_dead_letter_releases_nothing() -> None:
     planted = dead_letter("ns.tenant.grand.operational", tenant="acme")
     state = StateRecord.of(planted, "discard", actor="a", reason="r", audit_id="x", at=T0)
     assert (state.key, state.original_topic) == (None, "ns.tenant.grand.operational")
+    # Its audit entry names both tenants, so neither tenant's users see it on their page.
+    audit = AuditRecord.new("discard", [planted], actor="a", reason="r", at=T0)
+    assert audit.tenants == ["acme", "grand"]
 
 
 def test_a_reason_is_required() -> None:
