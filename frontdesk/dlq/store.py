@@ -34,7 +34,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from frontdesk.dlq.ids import DeadLetterId
-from frontdesk.dlq.model import DeadLetter
+from frontdesk.dlq.model import DeadLetter, whole_number
 from frontdesk.dlq.reader import read_ranges, reader_consumer
 from frontdesk.replay.source import PartitionRange
 
@@ -187,8 +187,8 @@ class StateRecord:
             event_type=dead_letter.event_type,
             event_id=dead_letter.event_id,
             original_topic=tenancy.topic.main if tenancy.topic is not None else None,
-            original_partition=_int(history["original_partition"]),
-            original_offset=_int(history["original_offset"]),
+            original_partition=whole_number(history["original_partition"]),
+            original_offset=whole_number(history["original_offset"]),
             key=dead_letter.key_text if trusted else None,
             redriven_to=redriven_to,
         )
@@ -256,10 +256,6 @@ class AuditRecord:
     @classmethod
     def from_json(cls, raw: bytes) -> AuditRecord:
         return _load(cls, raw)
-
-
-def _int(text: Any) -> int | None:
-    return int(text) if isinstance(text, str) and text.isdigit() else None
 
 
 def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[Any]:

@@ -28,7 +28,9 @@ def test_id_round_trips_and_sorts() -> None:
     assert sorted([DeadLetterId("a", 0, 10), DeadLetterId("a", 0, 9)])[0].offset == 9
 
 
-@pytest.mark.parametrize("text", ["", "topic", "t:1", "t:x:1", "t:1:-1", "bad topic:0:1", ":0:1"])
+@pytest.mark.parametrize(
+    "text", ["", "topic", "t:1", "t:x:1", "t:1:-1", "bad topic:0:1", ":0:1", "t:²:1", "t:0:\u0661"]
+)
 def test_bad_ids_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="invalid dead-letter id"):
         DeadLetterId.parse(text)

@@ -48,7 +48,8 @@ TENANT = User("grand-ops", Role.TENANT, "grand", "scrypt$")
 
 texts = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["acme", "grand", "acme/p1", "grand/p1", "0", "-1", "99999999999999999999"]),
+    st.sampled_from(["acme", "grand", "acme/p1", "grand/p1", "0", "-1", "9" * 5000]),
+    st.sampled_from(["²", "\u0661\u0662", "1_000", " 7", "99999999999999999999", "-0"]),
     st.sampled_from(["ns.pms.operational", "ns.frontdesk.dlq.state", "__consumer_offsets"]),
     st.sampled_from(["00-" + "a" * 32 + "-" + "b" * 16 + "-01", "00-x-y-z", "----"]),
 ).flatmap(lambda t: st.sampled_from([t, t + MARK, MARK + t]))
