@@ -26,10 +26,15 @@ class Session:
 
 
 class SessionStore:
-    """Live sessions by id, each ending ``lifetime`` seconds after login at the latest."""
+    """Live sessions by id, each ending ``lifetime`` seconds after login at the latest.
 
-    def __init__(self, lifetime: float, clock: Clock = time.monotonic) -> None:
+    A user has at most ``per_user`` sessions; a new login beyond that ends their oldest,
+    so a script that logs in over and over cannot grow the store without bound.
+    """
+
+    def __init__(self, lifetime: float, clock: Clock = time.monotonic, per_user: int = 20) -> None:
         self.lifetime = lifetime
+        self.per_user = per_user
         self._clock = clock
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()  # routes run in FastAPI's thread pool
@@ -40,6 +45,9 @@ class SessionStore:
         now = self._clock()
         with self._lock:
             self._sessions = {k: s for k, s in self._sessions.items() if s.expires > now}
+            mine = [k for k, s in self._sessions.items() if s.user == user]  # oldest first
+            for old in mine[: max(0, len(mine) - self.per_user + 1)]:
+                del self._sessions[old]
             self._sessions[sid] = Session(user, now + self.lifetime)
         return sid
 

@@ -48,7 +48,8 @@ class LoginThrottle:
 
     @staticmethod
     def keys(user: str, address: str) -> tuple[str, str]:
-        return (f"user:{user.strip().lower()}", f"address:{address}")
+        # Truncated: a name is whatever the form sent, and each one is remembered a while.
+        return (f"user:{user.strip().lower()[:128]}", f"address:{address[:64]}")
 
     def wait(self, user: str, address: str) -> int:
         """Whole seconds until ``user`` may try again from ``address``; 0 when free to."""

@@ -72,3 +72,12 @@ def test_logout_revokes_the_session(kafka: Cluster, tmp_path: Path) -> None:
         other.login("acme_ops")
         assert other.act("execute", [str(acme[1])], "discard").status_code == 200
     assert list(review.state()) == [acme[1]]
+
+
+def test_sessions_per_user_are_bounded() -> None:
+    """A script logging in again and again ends its own oldest sessions, nothing else."""
+    store = SessionStore(lifetime=60, clock=ManualClock(), per_user=3)
+    other = store.start("acme_ops")
+    ids = [store.start("ops") for _ in range(5)]
+    assert [store.user(i) for i in ids] == [None, None, "ops", "ops", "ops"]
+    assert store.user(other) == "acme_ops"
