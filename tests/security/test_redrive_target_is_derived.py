@@ -12,7 +12,8 @@ record, whatever the headers say, from the CLI and the console alike. ``--to`` (
 console's "redrive to") takes only a main or retry topic of that same queue and tenant;
 internal topics, another tenant's or another queue's topics are refused with one clear
 line and nothing is written. zed's dead letter stays open and can still be redriven to
-its own topic.
+its own topic; a real worker then handles zed's and grand's later events, dead-letters the
+redriven junk, and commits every partition it read.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from pathlib import Path
 from frontdesk import headers as hdr
 from frontdesk.dlq import DeadLetterId, DlqReview, audit_topic, ensure_topics, state_topic
 from frontdesk.worker.holds import ensure_held_topic, held_topic
+from tests.integration.worker.harness import WorkerProcess, eventually, make_topology
+from tests.support import apps
 from tests.support import dlq as support
 from tests.support.console import Session, console, users_file
-from tests.support.kafka import Cluster, unique
+from tests.support.events import booking, publish
+from tests.support.kafka import Cluster
 
 
 def _planted(original_topic: str, grand_main: str, victim: DeadLetterId) -> support.Letter:
@@ -42,9 +46,9 @@ def _copies(kafka: Cluster, topic: str) -> list[str]:
     return [hdr.get(m.headers(), hdr.REDRIVEN_FROM) or "" for m in kafka.read_all(topic)]
 
 
-def test_redrive_target_is_derived_from_the_dlq(kafka: Cluster, tmp_path: Path) -> None:
-    ns = unique("redrive")
-    topo = support.apply(kafka, ns)
+async def test_redrive_target_is_derived_from_the_dlq(kafka: Cluster, tmp_path: Path) -> None:
+    topo = make_topology(kafka, partitions=1, tiers="1s", dedicated=("grand",))
+    ns = topo.namespace
     ensure_topics(kafka.admin, ns)
     ensure_held_topic(kafka.admin, ns, 1)
     pooled = topo.main_topics("operational")[0]
@@ -95,7 +99,7 @@ def test_redrive_target_is_derived_from_the_dlq(kafka: Cluster, tmp_path: Path) 
         assert tenant.act("execute", ids, "redrive").status_code == 200
         # So does an operator's, including one to grand's own retry tier.
         ops.login("ops")
-        tier = f"{grand}.retry.10s"
+        tier = f"{grand}.retry.1s"
         done = ops.act("execute", [str(planted[3])], "redrive", to=tier)
         assert done.status_code == 200, done.text
         # zed's dead letter was never touched, and is still redriven to zed's own topic.
@@ -119,3 +123,36 @@ def test_redrive_target_is_derived_from_the_dlq(kafka: Cluster, tmp_path: Path) 
     # The state topic holds only the console/CLI's own records, keyed by dead-letter id.
     state_keys = {m.key() for m in kafka.read_all(state_topic(ns))}
     assert state_keys == {str(i).encode() for i in [*planted, victim]}
+
+    # Nothing stalls: a real worker handles both tenants' later events, dead-letters the
+    # redriven junk (grand's planted values are not events) and commits everything it read.
+    publish(kafka.config, pooled, [booking("ok-zed", tenant_id="zed")])
+    publish(kafka.config, grand, [booking("ok-grand", tenant_id="grand")])
+    (tmp_path / "worker").mkdir()
+    worker = WorkerProcess(kafka, topo, tmp_path / "worker")
+    group = apps.app.group_id(ns)
+    try:
+        await eventually(
+            lambda: {"ok-zed", "ok-grand"} <= booked(worker), timeout=60, message="later events"
+        )
+        await eventually(
+            lambda: len(review.dead_letters([f"{grand}.dlq"], include_handled=True)) == 8,
+            timeout=60,
+            message="the four redriven copies dead-lettered",
+        )
+        for topic in (pooled, grand, tier):
+            # One past the last record: a transactional write's marker has an offset too.
+            last = {m.partition(): (m.offset() or 0) + 1 for m in kafka.read_all(topic)}
+            await eventually(
+                lambda t=topic, want=last: kafka.committed(group, t) == want,  # type: ignore[misc]
+                timeout=60,
+                message=f"{topic} committed",
+            )
+    finally:
+        assert worker.stop() == 0, worker.output()[-3000:]
+    assert review.state()[victim].action == "redrive"  # and still only what we wrote
+    assert _copies(kafka, held_topic(ns)) == []
+
+
+def booked(process: WorkerProcess) -> set[str]:
+    return {b for (b,) in process.rows("SELECT booking_id FROM attempts WHERE outcome = 'ok'")}
