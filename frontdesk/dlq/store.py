@@ -36,7 +36,7 @@ from confluent_kafka.cimpl import NewTopic
 from frontdesk.dlq.ids import DeadLetterId
 from frontdesk.dlq.model import DeadLetter, whole_number
 from frontdesk.dlq.reader import read_ranges, reader_consumer
-from frontdesk.replay.source import PartitionRange
+from frontdesk.replay.source import PartitionRange, watermarks
 
 Action = Literal["redrive", "discard", "release"]
 ACTIONS: tuple[Action, ...] = ("redrive", "discard", "release")
@@ -266,9 +266,7 @@ def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[An
             return
         ranges = []
         for p in sorted(meta.partitions):
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
-            )
+            low, high = watermarks(consumer, TopicPartition(topic, p), _TIMEOUT)
             start = low if last is None else max(low, high - last)
             ranges.append(PartitionRange(topic, p, start, high))
         yield from read_ranges(consumer, ranges)
