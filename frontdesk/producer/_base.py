@@ -6,6 +6,7 @@ settings' topology file) unless a test passes explicit `config` and `topology`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,9 @@ import confluent_kafka
 from confluent_kafka import KafkaException
 from opentelemetry.trace import TracerProvider
 
+from frontdesk import naming
 from frontdesk.codec import Codec, default_codec
+from frontdesk.contracts.schemas_topic import SchemaPublisher
 from frontdesk.errors import DeliveryError
 from frontdesk.events import Event
 from frontdesk.producer.config import producer_config
@@ -21,9 +24,23 @@ from frontdesk.producer.routing import Outgoing, Router
 from frontdesk.producer.tracing import SendTracer
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology, load_topology
+from frontdesk.trace_export import TracingConfigError, install_tracing
 
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "frontdesk-producer"
+"""The service spans are reported under unless ``OTEL_SERVICE_NAME`` says otherwise."""
 DEFAULT_BUFFER_TIMEOUT = 30.0
 """Seconds `send()` waits for room in a full buffer before giving up with DeliveryError."""
+
+
+def _install_tracing() -> None:
+    """Export spans where ``OTEL_*`` says, unless the PMS installed its own provider. A
+    variable the SDK cannot honour must not stop the PMS from sending: it is logged."""
+    try:
+        install_tracing(SERVICE_NAME)
+    except TracingConfigError as exc:
+        log.error("producer spans are not exported: %s", exc)
 
 
 class ProducerBase:
@@ -46,11 +63,17 @@ class ProducerBase:
             assert settings is not None
             topology = load_topology(settings.topology)
         self.topology = topology
-        self.router = Router(topology, codec or default_codec())
+        codec = codec or default_codec()
+        self.router = Router(topology, codec)
         self.config = producer_config(settings, config, **overrides)
         self.buffer_timeout = buffer_timeout
+        if tracer_provider is None:
+            _install_tracing()
         self._tracer = SendTracer(tracer_provider)
         self._kafka = confluent_kafka.Producer(self.config)
+        self._schemas = SchemaPublisher(
+            self._kafka, naming.schemas_topic(topology.namespace), codec.registry
+        )
         self._closed = False
         self._opened()
 
@@ -68,6 +91,7 @@ class ProducerBase:
 
     def _try_produce(self, record: Outgoing, callback: Any) -> bool:
         """Hand the record to librdkafka; False when its buffer is full."""
+        self._schemas.before_send(record.value)
         try:
             self._kafka.produce(
                 record.topic,

@@ -231,7 +231,18 @@ class Topology(_Strict):
                         {"retention.ms": _ms(q.dlq.retention)},
                     )
                 )
+        specs.append(self.schemas_topic())
         return specs
+
+    def schemas_topic(self) -> TopicSpec:
+        """The published writer schemas (frontdesk.contracts.schemas_topic): one partition,
+        compacted and never expired, since an event may be read years after it was written."""
+        return TopicSpec(
+            naming.schemas_topic(self.namespace),
+            1,
+            self.cluster.replication_factor,
+            {"cleanup.policy": "compact", "retention.ms": "-1"},
+        )
 
 
 class _LineLoader(yaml.SafeLoader):

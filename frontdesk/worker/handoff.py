@@ -168,8 +168,11 @@ def dlq_headers(
     now_ms: int,
     worker_id: str,
     trace_id: str | None = None,
+    trace: dict[str, str] | None = None,
 ) -> headers.Headers:
-    """Headers for a dead letter: why, what was raised, where it came from, who sent it."""
+    """Headers for a dead letter: why, what was raised, where it came from, who sent it.
+    ``trace`` (``traceparent``/``tracestate``) names the dead-lettering span, so that a
+    redriven event continues the trace from there."""
     updates = _history(record_headers, source, now_ms)
     updates.update(
         {
@@ -185,6 +188,8 @@ def dlq_headers(
         updates[headers.STACK_TRACE] = stack_trace(error)
     if trace_id:
         updates[headers.TRACE_ID] = trace_id
+    if trace:
+        updates.update(trace)
     # A DLQ record is not waiting for anything.
     return [(k, v) for k, v in headers.replace(record_headers, updates) if k != headers.DUE_AT]
 

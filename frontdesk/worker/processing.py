@@ -245,9 +245,9 @@ class ProcessingMixin(HoldingMixin):
                 )
             self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
             now = now_ms()
-            trace_carrier: dict[str, str] = {}
-            if self._tracing:
-                propagate.inject(trace_carrier)
+            main = self._main_of(job)
+            retry_topic = naming.retry_topic(main, tier)
+            trace_carrier = self._handoff_span("retry", retry_topic) if self._tracing else None
             due = policy.due_at_ms(tier, now)
             if retry_after_ms:
                 due = max(due, now + retry_after_ms)
@@ -260,10 +260,7 @@ class ProcessingMixin(HoldingMixin):
                 due_ms=due,
                 trace=trace_carrier,
             )
-            main = self._main_of(job)
-            forward = Forward(
-                naming.retry_topic(main, tier), msg.key(), msg.value(), fwd_headers, "retry", tier
-            )
+            forward = Forward(retry_topic, msg.key(), msg.value(), fwd_headers, "retry", tier)
             return Outcome([forward])
         for dep in deps:
             self._breakers.get(dep).record(False, time.monotonic())
@@ -389,6 +386,8 @@ class ProcessingMixin(HoldingMixin):
             )
         context = span.get_span_context()
         trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        dlq_topic = naming.dlq_topic(self._main_of(job))
+        trace_carrier = self._handoff_span("dead-letter", dlq_topic) if self._tracing else None
         fwd_headers = dlq_headers(
             rh,
             source=self._source(job),
@@ -398,9 +397,10 @@ class ProcessingMixin(HoldingMixin):
             now_ms=now_ms(),
             worker_id=self.worker_id,
             trace_id=trace_id,
+            trace=trace_carrier,
         )
         forward = Forward(
-            naming.dlq_topic(self._main_of(job)),
+            dlq_topic,
             job.msg.key(),
             job.msg.value(),
             fwd_headers,
@@ -417,6 +417,25 @@ class ProcessingMixin(HoldingMixin):
             str(error)[:200],
         )
         return Outcome([forward], dead=True)
+
+    def _handoff_span(self, operation: str, topic: str) -> dict[str, str]:
+        """A PRODUCER span for handing the record to ``topic``, a child of the attempt's
+        span; the trace headers naming it, for the forwarded record. It marks the decision:
+        the record is written by the next checkpoint transaction."""
+        span = self._tracer.start_span(
+            f"{operation} {topic}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "frontdesk.handoff": operation,
+            },
+        )
+        span.end()
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))
+        return carrier
 
     def _idempotency_store(self) -> IdempotencyStore:
         if self._store is None:

@@ -60,10 +60,14 @@ from opentelemetry import trace
 from frontdesk import naming, telemetry
 from frontdesk.codec import Codec, default_codec
 from frontdesk.connection import NoClusterError, client_config
+from frontdesk.contracts.schemas_topic import SchemaTopicReader
 from frontdesk.dlq.store import state_topic as dlq_state_topic
 from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
+from frontdesk.health import BEAT_INTERVAL, WHOLE, HealthState
+from frontdesk.settings import Settings
 from frontdesk.topology import Topology
+from frontdesk.trace_export import flush_traces, install_tracing
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers
 from frontdesk.worker.budget import DlqWindow
@@ -142,6 +146,7 @@ class Worker(ProcessingMixin):
         client_config: dict[str, Any] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
         codec: Codec | None = None,
+        health: HealthState | None = None,
     ) -> None:
         self.app = app
         self.topology = topology or app.topology()
@@ -157,6 +162,7 @@ class Worker(ProcessingMixin):
         )
         self._client_config = client_config
         self._codec = codec or default_codec()
+        self._schema_reader: SchemaTopicReader | None = None
         self._tracer = telemetry.tracer(tracer_provider)
         self._tracer_provider = tracer_provider
         self._tracing = True
@@ -212,6 +218,9 @@ class Worker(ProcessingMixin):
 
         self.lateness = LatenessStats()
         self.counts: dict[str, int] = dict.fromkeys(_COUNTS, 0)
+        self.health = health or HealthState()
+        """What ``/healthz`` and ``/readyz`` report (`frontdesk.health`); updated here."""
+        self.health.check("group", False, f"starting; group {self.group_id} not joined yet")
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -223,6 +232,19 @@ class Worker(ProcessingMixin):
         self._progress = asyncio.Event()
         self._assigned = asyncio.Event()
         self._commit_lock = asyncio.Lock()
+        beating = loop.create_task(self._beat())
+        try:
+            await self._run_started(loop)
+        finally:
+            beating.cancel()
+
+    async def _beat(self) -> None:
+        """Prove the loop turns (``/healthz``): a stuck loop stops beating."""
+        while True:
+            self.health.beat()
+            await asyncio.sleep(BEAT_INTERVAL)
+
+    async def _run_started(self, loop: asyncio.AbstractEventLoop) -> None:
         await self._start()
         checkpoints = loop.create_task(self._checkpoint_loop())
         if self.config.hanging_check_interval > 0:
@@ -266,6 +288,7 @@ class Worker(ProcessingMixin):
         """Ask the worker to drain and exit: finish running handlers, commit, leave."""
         if not self._stopping:
             log.info("worker %s stopping", self.worker_id)
+            self.health.check("running", False, "stopping: draining in-flight work")
         self._stopping = True
 
     async def wait_assigned(self, timeout: float = 30.0) -> None:
@@ -286,6 +309,7 @@ class Worker(ProcessingMixin):
             return
         log.warning("worker %s resumes after a DLQ budget halt: %s", self.worker_id, self._halted)
         self._halted = None
+        self.health.resume(WHOLE)
         self._budget = DlqWindow(self.app.dlq_budget)
         if self._resume_timer is not None:
             self._resume_timer.cancel()
@@ -366,11 +390,15 @@ class Worker(ProcessingMixin):
             **self.config.consumer_overrides,
         }
         self._consumer = Consumer(consumer_conf, logger=logging.getLogger("frontdesk.kafka"))
+        # Versions newer than this worker ships are read through the published schemas.
+        self._schema_reader = SchemaTopicReader(conf, naming.schemas_topic(self.namespace))
+        self._codec = self._codec.with_schemas(self._schema_reader)
         self._committer = TransactionalCommitter(
             conf, self.transactional_id, self.config.transaction_timeout
         )
         await loop.run_in_executor(self._poll_exec, self._check_topics)
         await self._on_commit_thread(self._committer.start)
+        self._report_producer_usable()
         await loop.run_in_executor(None, self._ensure_state_topics, conf)
         if self._holds is not None:
             self._follower = StateFollower(
@@ -459,6 +487,8 @@ class Worker(ProcessingMixin):
             await self._on_commit_thread(self._committer.close)
         if self._follower is not None:
             await loop.run_in_executor(None, self._follower.stop)
+        if self._schema_reader is not None:
+            self._schema_reader.close()
         for part in self._parts.values():
             if part.timer is not None:
                 part.timer.cancel()
@@ -504,6 +534,7 @@ class Worker(ProcessingMixin):
         if self._producer_broken is not None:
             return
         self._producer_broken = reason
+        self.health.check("producer", False, f"broken: {reason}")
         log.critical(
             "worker %s: the transactional producer %r is broken: %s. Nothing can be "
             "committed; the process must exit so that a restart of its slot (same "
@@ -539,6 +570,7 @@ class Worker(ProcessingMixin):
         return {
             "frontdesk.worker.tenant_inflight": self._tenant_observations,
             "frontdesk.worker.held_keys": self._held_observations,
+            "frontdesk.worker.oldest_held_key_age": self._held_age_observations,
             "frontdesk.worker.parked_events": self._parked_observations,
             "frontdesk.breaker.open": self._breaker_observations,
         }
@@ -552,6 +584,20 @@ class Worker(ProcessingMixin):
     def _held_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         counts = self._holds.owned_count() if self._holds is not None else {}
         return [({"queue": self._queue_attr, "topic": t}, n) for t, n in counts.items()]
+
+    def _held_age_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        oldest: dict[str, int] = {}
+        if self._holds is not None:
+            for holds in list(self._holds.owned.values()):
+                for hold in list(holds.values()):
+                    if hold.since > 0:  # a record without its time says nothing of age
+                        since = oldest.get(hold.topic, hold.since)
+                        oldest[hold.topic] = min(since, hold.since)
+        now = now_ms()
+        return [
+            ({"queue": self._queue_attr, "topic": t}, max(0, (now - since) // 1000))
+            for t, since in oldest.items()
+        ]
 
     def _parked_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         out: dict[str, int] = {}
@@ -618,6 +664,7 @@ class Worker(ProcessingMixin):
             if not self._assigned.is_set():
                 log.info("worker %s ready", self.worker_id)
             self._assigned.set()
+        self._report_group()
 
     async def _revoke(self, partitions: list[TopicPartition], *, commit: bool) -> None:
         parts = [p for tp in partitions if (p := self._parts.get((tp.topic, tp.partition)))]
@@ -652,12 +699,25 @@ class Worker(ProcessingMixin):
             if self._holds is not None and part.is_main:
                 self._holds.drop(part.topic, part.partition)
         self._forget_pending_pauses(partitions)
+        self._report_group()
         if parts:
             log.info(
                 "%s %s",
                 "revoked" if commit else "lost",
                 ", ".join(f"{p.topic}[{p.partition}]" for p in parts),
             )
+
+    def _report_group(self) -> None:
+        """Readiness: joined the group, with partitions or legitimately without (a group
+        with more members than partitions leaves some idle)."""
+        n = len(self._parts)
+        detail = (
+            f"{n} partitions assigned in group {self.group_id}"
+            if n
+            else f"member of group {self.group_id} with no partitions assigned "
+            "(more members than partitions, or a rebalance in progress)"
+        )
+        self.health.check("group", True, detail)
 
     # -- intake and scheduling (loop thread) -----------------------------------------------
 
@@ -822,6 +882,7 @@ class Worker(ProcessingMixin):
 
     def _halt(self, reason: str) -> None:
         self._halted = reason
+        self.health.halt(WHOLE, reason)
         cool_down = self.app.dlq_budget.resume_after
         log.critical(
             "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED taking "
@@ -851,7 +912,15 @@ class Worker(ProcessingMixin):
             self._checkpoint_failed("the open transaction could not be aborted")
             return
         log.info("worker %s aborted the transaction a failed checkpoint left open", self.worker_id)
-        self._failing_since = None
+        self._checkpoint_succeeded()
+
+    def _checkpoint_succeeded(self) -> None:
+        if self._failing_since is not None:
+            self._failing_since = None
+            self._report_producer_usable()
+
+    def _report_producer_usable(self) -> None:
+        self.health.check("producer", True, f"transactional id {self.transactional_id}")
 
     def _checkpoint_failed(self, error: str) -> None:
         """Past `FAILING_FOR` of failures and no success, the producer is broken."""
@@ -859,7 +928,10 @@ class Worker(ProcessingMixin):
         now = self._loop.time()
         if self._failing_since is None:
             self._failing_since = now
-        elif now - self._failing_since > max(FAILING_FOR, 3 * self.config.transaction_timeout):
+        elif now - self._failing_since > self.config.transaction_timeout:
+            failing = f"no checkpoint succeeded for {now - self._failing_since:.0f}s: {error}"
+            self.health.check("producer", False, failing)
+        if now - self._failing_since > max(FAILING_FOR, 3 * self.config.transaction_timeout):
             self._break_producer(
                 f"no checkpoint has succeeded for {now - self._failing_since:.0f}s "
                 f"(last error: {error})"
@@ -999,7 +1071,7 @@ class Worker(ProcessingMixin):
             except WorkerFencedError as exc:
                 self._fail(exc)
                 return
-            self._failing_since = None
+            self._checkpoint_succeeded()
             self.counts["transactions"] += 1
             for part, commit_at, due in plan:
                 part.committed = commit_at
@@ -1052,8 +1124,14 @@ def _blocked_below(part: Partition, limit: int) -> bool:
 def run_worker(app: App, *, metrics_port: int | None = None, **overrides: Any) -> int:
     """Run a worker in the foreground until SIGTERM/SIGINT: 0 on a clean stop, 1 otherwise."""
     config = replace(app.config, **overrides) if overrides else app.config
-    telemetry.setup(f"frontdesk-{app.name}", metrics_port=metrics_port)
-    worker = Worker(app, config=config)
+    health = HealthState(stale_after=Settings().health_stale_after)
+    try:
+        install_tracing(f"frontdesk-{app.name}")
+    except FrontdeskError as exc:
+        log.critical("worker not started: %s", exc)
+        return 1
+    telemetry.setup(f"frontdesk-{app.name}", metrics_port=metrics_port, health=health)
+    worker = Worker(app, config=config, health=health)
     worker.on_producer_broken = _exit_now
 
     async def main() -> None:
@@ -1074,6 +1152,7 @@ def _exit_now(reason: str) -> None:
     """Exit the process at once, status 1: a thread stuck in librdkafka cannot be joined,
     so a normal exit would hang. The supervisor (or the orchestrator) restarts the slot."""
     log.critical("worker process %d exits with status 1: %s", os.getpid(), reason)
+    flush_traces()
     logging.shutdown()  # flushes the handlers
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

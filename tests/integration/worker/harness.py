@@ -106,6 +106,23 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+async def scrape_until(
+    port: int, done: Callable[[str], bool], timeout: float = 40, message: str = "metrics"
+) -> str:
+    """Scrape ``/metrics`` on ``port`` until ``done(text)``; the last text."""
+    from tests.support.http import scrape
+
+    text = ""
+
+    def check() -> bool:
+        nonlocal text
+        text = scrape(port)
+        return done(text)
+
+    await eventually(check, timeout, message)
+    return text
+
+
 def read_committed(
     kafka: Cluster, topic: str, expected: int | None, timeout: float = 20
 ) -> list[Message]:
@@ -144,7 +161,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 class WorkerProcess:
-    """``python -m frontdesk.worker tests.support.apps:app`` as a subprocess, output to a file."""
+    """``python -m frontdesk.worker tests.support.apps:app`` (or ``target``) as a subprocess,
+    output to a file."""
 
     def __init__(
         self,
@@ -153,6 +171,7 @@ class WorkerProcess:
         tmp: Path,
         *args: str,
         env: dict[str, str] | None = None,
+        target: str = "tests.support.apps:app",
     ) -> None:
         import os
         import subprocess
@@ -170,7 +189,7 @@ class WorkerProcess:
         }
         self._out = self.log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk.worker", "tests.support.apps:app", *args],
+            [sys.executable, "-m", "frontdesk.worker", target, *args],
             cwd=REPO,
             env=full_env,
             stdout=self._out,

@@ -25,7 +25,7 @@ async def test_held_stage_follows_the_holder_to_the_dlq(kafka: Cluster, tmp_path
         kafka.config,
         main,
         [
-            booking("down-0", property_id="held"),
+            booking("fail-0", property_id="held"),
             booking("ok-1", property_id="held"),
             *(booking(f"ok-other-{i}", property_id=f"p{i}") for i in range(3)),
         ],
