@@ -7,7 +7,6 @@ through real sockets, cookies and redirects; `Session` is one browser-less user 
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,15 +19,9 @@ import uvicorn
 
 from frontdesk.console import ConsoleConfig, Role, UserStore, add_user, create_app
 from frontdesk.dlq import DlqReview
+from tests.support.http import free_port
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
