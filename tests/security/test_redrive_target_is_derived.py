@@ -22,8 +22,10 @@ import json
 from pathlib import Path
 
 from frontdesk import headers as hdr
+from frontdesk.admin.ensure import create_missing
 from frontdesk.dlq import DeadLetterId, DlqReview, audit_topic, ensure_topics, state_topic
-from frontdesk.worker.holds import ensure_held_topic, held_topic
+from frontdesk.topology import held_spec
+from frontdesk.worker.holds import held_topic
 from tests.integration.worker.harness import WorkerProcess, eventually, make_topology
 from tests.support import apps
 from tests.support import dlq as support
@@ -50,7 +52,7 @@ async def test_redrive_target_is_derived_from_the_dlq(kafka: Cluster, tmp_path: 
     topo = make_topology(kafka, partitions=1, tiers="1s", dedicated=("grand",))
     ns = topo.namespace
     ensure_topics(kafka.admin, ns)
-    ensure_held_topic(kafka.admin, ns, 1)
+    create_missing(kafka.admin, [held_spec(ns, None)])
     pooled = topo.main_topics("operational")[0]
     grand = topo.main_topic_for("operational", "grand")
     (victim,) = support.seed(kafka, f"{pooled}.dlq", [support.letter(pooled, tenant="zed")])
@@ -120,9 +122,12 @@ async def test_redrive_target_is_derived_from_the_dlq(kafka: Cluster, tmp_path: 
     assert _copies(kafka, tier) == [str(planted[3])]
     assert _copies(kafka, pooled) == [str(victim)]  # zed's own, and nothing planted
     assert _copies(kafka, held_topic(ns)) == []
-    # The state topic holds only the console/CLI's own records, keyed by dead-letter id.
-    state_keys = {m.key() for m in kafka.read_all(state_topic(ns))}
-    assert state_keys == {str(i).encode() for i in [*planted, victim]}
+    # The state topics hold only the console/CLI's own records, keyed by dead-letter id:
+    # grand's (a dedicated tenant) under its prefix, zed's (pooled) in the shared one.
+    assert {m.key() for m in kafka.read_all(state_topic(ns, "grand"))} == {
+        str(i).encode() for i in planted
+    }
+    assert {m.key() for m in kafka.read_all(state_topic(ns))} == {str(victim).encode()}
 
     # Nothing stalls: a real worker handles both tenants' later events, dead-letters the
     # redriven junk (grand's planted values are not events) and commits everything it read.
