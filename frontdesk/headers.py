@@ -8,6 +8,7 @@ milliseconds since the epoch, written as decimal strings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 # -- on every event (set by the producer) -------------------------------------------------
@@ -64,7 +65,50 @@ REDRIVEN_FROM = "fd-redriven-from"
 the runtime and a reader can tell a redrive from a first delivery and find its history."""
 REDRIVEN_AT = "fd-redriven-at"
 
+RUNTIME = frozenset(
+    {
+        ATTEMPT,
+        ORIGINAL_TOPIC,
+        ORIGINAL_PARTITION,
+        ORIGINAL_OFFSET,
+        ORIGINAL_TIMESTAMP,
+        FIRST_FAILURE_AT,
+        LAST_FAILURE_AT,
+        DUE_AT,
+        ERROR_CLASS,
+        ERROR_MESSAGE,
+        STACK_TRACE,
+        REASON,
+        WORKER_ID,
+        DEAD_LETTERED_AT,
+        TRACE_ID,
+        DIVERTED_FROM,
+        DEPENDENCY,
+        DIVERTED_AT,
+        DIVERT_REASON,
+        HOLDS,
+        HOLD_ID,
+        PARKED_BY,
+        PARKED_AT,
+    }
+)
+"""Headers only the worker runtime writes. It believes them only on the retry and parked
+records (and diverted fallback records) it produced itself; on a record a tenant produced to
+a main topic they are stripped before anything reads them (`frontdesk.worker.intake`)."""
+
 Headers = list[tuple[str, bytes]]
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
+
+
+def whole_number(text: str | None) -> int | None:
+    """``text`` as the runtime writes counts and times (ASCII digits), else ``None``.
+
+    Stricter than ``int``, which also takes blanks, ``_`` and other scripts' digits.
+    """
+    if text is None or _WHOLE_NUMBER.fullmatch(text) is None:
+        return None
+    return int(text)
 
 
 def get(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> str | None:

@@ -21,7 +21,6 @@ from frontdesk.broker import BrokerError, LocalBroker
 from frontdesk.broker.container import ContainerBroker, docker_available
 from tests.support.kafka import Cluster
 
-
 # Property-based tests over hostile input run a bounded number of examples in `make test`;
 # `make fuzz` selects the `fuzz` profile (HYPOTHESIS_PROFILE=fuzz) for a much longer run.
 settings.register_profile("default", max_examples=100, deadline=None)

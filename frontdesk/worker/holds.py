@@ -112,6 +112,11 @@ def holder_key(hold_id: str) -> str:
     return f"{HOLDER_PREFIX}{hold_id}"
 
 
+def key_tenant(key: str) -> str:
+    """The tenant of a ``<tenant>/<property>`` key (the runtime admits no other keys)."""
+    return key.partition("/")[0]
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -230,19 +235,21 @@ class HolderStatus:
     """``succeeded`` releases the key; ``retrying``, ``dead_lettered``, ``diverted`` inform."""
     at: int
     by: str
+    tenant: str | None = None
+    """The holding event's tenant (``None`` in records written before it was kept)."""
 
     def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "version": FORMAT_VERSION,
-                "hold_id": self.hold_id,
-                "event_id": self.event_id,
-                "status": self.status,
-                "at": self.at,
-                "by": self.by,
-            },
-            sort_keys=True,
-        ).encode()
+        data: dict[str, Any] = {
+            "version": FORMAT_VERSION,
+            "hold_id": self.hold_id,
+            "event_id": self.event_id,
+            "status": self.status,
+            "at": self.at,
+            "by": self.by,
+        }
+        if self.tenant is not None:
+            data["tenant"] = self.tenant
+        return json.dumps(data, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> HolderStatus:
@@ -253,6 +260,7 @@ class HolderStatus:
             str(data["status"]),
             int(data.get("at") or 0),
             str(data.get("by") or ""),
+            str(data["tenant"]) if data.get("tenant") is not None else None,
         )
 
 
@@ -376,13 +384,27 @@ class HoldTable:
     def resolved(self, hold: Hold) -> bool:
         """Whether the holder is done with: handled successfully elsewhere, or given up."""
         status = self.statuses.get(hold.hold_id)
-        if status is not None and status.event_id == hold.event_id and status.status == "succeeded":
+        if (
+            status is not None
+            and status.event_id == hold.event_id
+            and status.status == "succeeded"
+            and status.tenant in (None, key_tenant(hold.key))
+        ):
             return True
         action = self.gave_up.get((hold.key, hold.event_id))
         if action is not None:
             hold.gave_up = True
             return True
         return False
+
+    def dead_lettered(self, hold: Hold) -> bool:
+        """Whether the holding event sits in a DLQ (so a redrive of it may come back)."""
+        status = self.statuses.get(hold.hold_id)
+        return hold.stage == "dlq" or (
+            status is not None
+            and status.event_id == hold.event_id
+            and status.status == "dead_lettered"
+        )
 
     # -- the state topics as read by the follower -------------------------------------------
 

@@ -21,7 +21,6 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from frontdesk import headers, naming, telemetry
 from frontdesk.codec import Codec
-from frontdesk.errors import DecodeError
 from frontdesk.events import Event
 from frontdesk.idempotency import IdempotencyStore, SQLiteStore
 from frontdesk.queues import QueueType
@@ -40,6 +39,7 @@ from frontdesk.worker.handoff import (
 )
 from frontdesk.worker.holding import HoldingMixin, add_hold_header
 from frontdesk.worker.holds import Hold
+from frontdesk.worker.intake import Admitted, Rejected, admit
 from frontdesk.worker.policy import classify
 from frontdesk.worker.records import OK, SKIPPED, Job, Outcome, record_headers
 from frontdesk.worker.tiers import LatenessStats, now_ms
@@ -47,6 +47,9 @@ from frontdesk.worker.tiers import LatenessStats, now_ms
 log = logging.getLogger("frontdesk.worker")
 
 _TRACE_HEADERS = (headers.TRACEPARENT, headers.TRACESTATE)
+DUE_SLACK_MS = 60_000
+"""A retry record may be due this much later than now plus its tier's delay (clock skew
+between the hosts of a group) before its ``fd-due-at`` is taken for forged."""
 
 
 class ProcessingMixin(HoldingMixin):
@@ -74,16 +77,24 @@ class ProcessingMixin(HoldingMixin):
     _divert_warned: set[str]
 
     def _process(self, job: Job) -> Coroutine[Any, Any, Outcome]:
-        rh = record_headers(job.msg)
-        attempt = int(headers.get(rh, headers.ATTEMPT) or 0) + 1
+        admission = admit(
+            info=job.part.info,
+            key=job.key,
+            value=job.msg.value(),
+            raw_headers=record_headers(job.msg),
+            codec=self._codec,
+            routes=self.routes,
+            latest_due_ms=self._latest_due_ms(job),
+        )
         if not self._tracing:
             # No SDK tracer provider: skip span work on the hot path. The producer's
             # traceparent stays in the headers, so retries still carry the trace.
-            return self._process_in(job, trace.INVALID_SPAN, attempt, rh)
-        return self._process_traced(job, attempt, rh)
+            return self._process_in(job, trace.INVALID_SPAN, admission)
+        return self._process_traced(job, admission)
 
-    async def _process_traced(self, job: Job, attempt: int, rh: list[tuple[str, bytes]]) -> Outcome:
-        carrier = {k: v.decode() for k, v in rh if k in _TRACE_HEADERS and v}
+    async def _process_traced(self, job: Job, admission: Admitted | Rejected) -> Outcome:
+        rh = admission.headers
+        carrier = {k: v.decode("utf-8", "replace") for k, v in rh if k in _TRACE_HEADERS and v}
         parent = propagate.extract(carrier) if carrier else None
         with self._tracer.start_as_current_span(
             f"{self._queue_attr} process",
@@ -95,48 +106,32 @@ class ProcessingMixin(HoldingMixin):
                 "messaging.destination.name": job.part.topic,
                 "messaging.kafka.destination.partition": job.part.partition,
                 "messaging.kafka.message.offset": job.offset,
-                "frontdesk.attempt": attempt,
+                "frontdesk.attempt": admission.attempt,
             },
         ) as span:
-            return await self._process_in(job, span, attempt, rh)
+            return await self._process_in(job, span, admission)
 
     async def _process_in(
-        self, job: Job, span: trace.Span, attempt: int, rh: list[tuple[str, bytes]]
+        self, job: Job, span: trace.Span, admission: Admitted | Rejected
     ) -> Outcome:
-        """Decode, check, route, hold and run one record (inside its span, if tracing)."""
-        msg = job.msg
+        """Check, hold and run one record (inside its span, if tracing)."""
         if job.due_ms is not None:
             late = now_ms() - job.due_ms
             self.lateness.add(late)
             self._metrics.lateness.record(late, {"queue": self._queue_attr})
-        try:
-            event = self._codec.decode(msg.value() or b"")
-        except DecodeError as exc:
-            return self._dead(job, span, attempt=attempt, reason=exc.reason, error=exc, tenant=None)
+        rh = admission.headers
+        attempt = admission.attempt
+        if isinstance(admission, Rejected):
+            return self._dead(
+                job, span, attempt=attempt, reason=admission.reason, error=admission.error,
+                tenant=admission.tenant, rh=rh,
+            )  # fmt: skip
+        event = admission.event
         meta = event.meta
         if self._tracing:
             span.set_attribute("frontdesk.event_id", str(meta.event_id))
             span.set_attribute("frontdesk.tenant", meta.tenant_id)
-        header_tenant = headers.get(rh, headers.TENANT)
-        topic_tenant = job.part.info.tenant_id if job.part.info is not None else None
-        if (header_tenant is not None and header_tenant != meta.tenant_id) or (
-            topic_tenant is not None and topic_tenant != meta.tenant_id
-        ):
-            mismatch = ValueError(
-                f"payload tenant {meta.tenant_id!r} does not match header tenant "
-                f"{header_tenant!r} / topic tenant {topic_tenant!r}"
-            )
-            return self._dead(
-                job, span, attempt=attempt, reason="tenant_mismatch", error=mismatch,
-                tenant=meta.tenant_id,
-            )  # fmt: skip
-        route = self.routes.get(type(event))
-        if route is None:
-            missing = LookupError(f"app {self.app.name!r} has no handler for {event.event_type}")
-            return self._dead(
-                job, span, attempt=attempt, reason="no_handler", error=missing,
-                tenant=meta.tenant_id,
-            )  # fmt: skip
+        route = self.routes[type(event)]
         held = self._holds is not None and route.ordered and job.key is not None
         hold = None
         if held:
@@ -154,7 +149,15 @@ class ProcessingMixin(HoldingMixin):
         )
         if held:
             outcome = self._after_ordered(job, hold, event, outcome)
-        return self._with_holder_status(rh, str(meta.event_id), outcome)
+        return self._with_holder_status(rh, event, outcome)
+
+    def _latest_due_ms(self, job: Job) -> int | None:
+        """On a retry tier: the latest due time the runtime could have written (now plus
+        the tier's delay and some slack); a later one is forged."""
+        info = job.part.info
+        if info is None or info.role != "retry" or info.delay is None:
+            return None
+        return now_ms() + naming.parse_duration_ms(info.delay) + DUE_SLACK_MS
 
     async def _handle(
         self,
@@ -241,8 +244,9 @@ class ProcessingMixin(HoldingMixin):
                 reason = "retries_exhausted" if retryable else "non_retryable"
                 self._metrics.failed.add(1, {**attrs, "outcome": "dlq"})
                 return self._dead(
-                    job, span, attempt=attempt, reason=reason, error=exc, tenant=meta.tenant_id
-                )
+                    job, span, attempt=attempt, reason=reason, error=exc, tenant=meta.tenant_id,
+                    rh=rh,
+                )  # fmt: skip
             self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
             now = now_ms()
             trace_carrier: dict[str, str] = {}
@@ -372,9 +376,9 @@ class ProcessingMixin(HoldingMixin):
         reason: str,
         error: BaseException,
         tenant: str | None,
+        rh: list[tuple[str, bytes]],
     ) -> Outcome:
         span.set_attribute("frontdesk.dlq_reason", reason)
-        rh = record_headers(job.msg)
         if reason not in ("retries_exhausted", "non_retryable"):
             span.record_exception(error)
             span.set_status(Status(StatusCode.ERROR, reason))

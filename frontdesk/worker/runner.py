@@ -73,6 +73,7 @@ from frontdesk.worker.follower import StateFollower
 from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
 from frontdesk.worker.hanging import HangingWatch, OffsetsProbe, operator_hint
 from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic
+from frontdesk.worker.intake import believed_headers
 from frontdesk.worker.processing import ProcessingMixin
 from frontdesk.worker.records import Job, Outcome, Partition, record_headers
 from frontdesk.worker.scheduler import KeyScheduler
@@ -675,7 +676,7 @@ class Worker(ProcessingMixin):
         self.counts["received"] += 1
         job = Job(part, msg, msg.key(), offset)
         if part.gate is not None:
-            job.due_ms = due_at_ms(record_headers(msg))
+            job.due_ms = due_at_ms(record_headers(msg), self._latest_due_ms(job))
             if not part.gate.offer(job.due_ms, job, now_ms()):
                 if part.timer is None:
                     self._arm(part)
@@ -782,7 +783,15 @@ class Worker(ProcessingMixin):
             self._tasks.discard(job.task)
             self._release(job, None)
             raise
-        except BaseException as exc:  # a bug in the runtime, not in a handler
+        except Exception as exc:  # a bug in the runtime, not in a handler: see _last_resort
+            rescued = self._last_resort(job, exc)
+            if rescued is None:
+                self._tasks.discard(job.task)
+                self._release(job, None)
+                self._fail(exc)
+                return
+            outcome = rescued
+        except BaseException as exc:
             log.exception(
                 "runtime error on %s[%d]@%d", job.part.topic, job.part.partition, job.offset
             )
@@ -793,6 +802,27 @@ class Worker(ProcessingMixin):
         # Dropped here rather than by a done-callback: one less loop turn per record.
         self._tasks.discard(job.task)
         self._release(job, outcome)
+
+    def _last_resort(self, job: Job, exc: Exception) -> Outcome | None:
+        """Dead-letter a record the runtime itself failed on (``internal_error``), so one
+        record that trips a runtime bug cannot crash-loop the worker for every tenant of
+        the queue. ``None`` when even that fails: then the worker stops."""
+        log.exception(
+            "runtime error on %s[%d]@%d: dead-lettering it as internal_error",
+            job.part.topic,
+            job.part.partition,
+            job.offset,
+        )
+        try:
+            believed = believed_headers(job.part.info, record_headers(job.msg))
+            return self._dead(
+                job, trace.INVALID_SPAN, attempt=1, reason="internal_error", error=exc,
+                tenant=None, rh=believed,
+            )  # fmt: skip
+        except Exception:
+            log.exception("could not dead-letter %s[%d]@%d", job.part.topic, job.part.partition,
+                          job.offset)  # fmt: skip
+            return None
 
     def _release(self, job: Job, outcome: Outcome | None) -> None:
         """Book a finished (or abandoned, ``outcome=None``) record and start the next ones."""
