@@ -37,7 +37,7 @@ STACK_TRACE = "fd-stack-trace"
 REASON = "fd-reason"
 """Why a record is in the DLQ: ``retries_exhausted``, ``non_retryable``, ``bad_magic``,
 ``unknown_schema``, ``truncated``, ``malformed``, ``invalid_event``, ``tenant_mismatch``,
-``no_handler``, ..."""
+``no_handler``, ``bad_header``, ``too_large``, ``internal_error``, ..."""
 WORKER_ID = "fd-worker-id"
 DEAD_LETTERED_AT = "fd-dead-lettered-at"
 TRACE_ID = "fd-trace-id"
@@ -45,6 +45,8 @@ DIVERTED_FROM = "fd-diverted-from"
 """On a record diverted to the fallback queue: the main topic it was diverted from."""
 DEPENDENCY = "fd-dependency"
 """The dependency whose circuit breaker was open when the record was diverted."""
+DROPPED_BYTES = "fd-dropped-bytes"
+"""On a ``too_large`` dead letter: the size of the payload that was dropped to make it fit."""
 DIVERTED_AT = "fd-diverted-at"
 DIVERT_REASON = "fd-divert-reason"
 
@@ -65,6 +67,9 @@ REDRIVEN_FROM = "fd-redriven-from"
 the runtime and a reader can tell a redrive from a first delivery and find its history."""
 REDRIVEN_AT = "fd-redriven-at"
 
+ENVELOPE = frozenset({TENANT, EVENT_TYPE, EVENT_ID, SCHEMA_FINGERPRINT, TRACEPARENT, TRACESTATE})
+"""Headers the producer sets on every event."""
+
 RUNTIME = frozenset(
     {
         ATTEMPT,
@@ -81,6 +86,7 @@ RUNTIME = frozenset(
         REASON,
         WORKER_ID,
         DEAD_LETTERED_AT,
+        DROPPED_BYTES,
         TRACE_ID,
         DIVERTED_FROM,
         DEPENDENCY,

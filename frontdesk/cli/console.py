@@ -66,9 +66,11 @@ def serve(
             fail(f"{exc} (create it with `frontdesk console add-user`)")
         review = DlqReview(client_config(settings()), topology())
         from frontdesk.lag import LagProvider  # noqa: PLC0415
+        from frontdesk.worker.halts import HaltedTenantsProvider  # noqa: PLC0415
         from frontdesk.worker.holds import HeldKeysProvider  # noqa: PLC0415 - lazy, like the rest
 
         held = HeldKeysProvider(review.config, review.topology)
+        halted = HaltedTenantsProvider(review.config, review.topology)
         lag = LagProvider(review.config, review.topology.namespace)
         app_ = create_app(
             ConsoleConfig(
@@ -76,7 +78,7 @@ def serve(
                 store,
                 secret_key=secret,
                 secure_cookies=secure_cookies,
-                providers=[lag, held],
+                providers=[lag, held, halted],
             )
         )
     err_console.print(f"console on http://{host}:{port}/")

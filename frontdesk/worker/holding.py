@@ -130,6 +130,15 @@ class HoldingMixin:
         self.counts["parked"] += 1
         return Outcome([forward], parked=True)
 
+    def _unpark(self, hold_id: str) -> None:
+        """A park behind ``hold_id`` became a dead letter instead (it did not fit)."""
+        hold = self._holds.by_id.get(hold_id) if self._holds is not None else None
+        if hold is not None:
+            hold.parked = max(0, hold.parked - 1)
+            hold.pending_parks = max(0, hold.pending_parks - 1)
+            if hold.stage == "releasing" and not hold.pending_parks:
+                self._continue_release(hold)
+
     def _after_ordered(
         self, job: Job, hold: Hold | None, event: Event, outcome: Outcome
     ) -> Outcome:

@@ -533,6 +533,36 @@ class HeldKey:
         }
 
 
+def latest_state(config: dict[str, Any], namespace: str | None, prefix: str) -> dict[str, bytes]:
+    """The live records of the held-keys state topic whose key starts with ``prefix``: the
+    newest value per key, tombstoned keys left out. Empty if the topic does not exist."""
+    topic = held_topic(namespace)
+    consumer = reader_consumer(config)
+    records: dict[str, bytes] = {}
+    try:
+        meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return {}
+        ranges = []
+        for p in sorted(meta.partitions):
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
+            )
+            ranges.append(PartitionRange(topic, p, low, high))
+        for msg in read_ranges(consumer, ranges):
+            raw_key = (msg.key() or b"").decode("utf-8", "replace")
+            if not raw_key.startswith(prefix):
+                continue
+            value = msg.value()
+            if value is None:
+                records.pop(raw_key, None)
+            else:
+                records[raw_key] = value
+    finally:
+        consumer.close()
+    return records
+
+
 def held_keys(
     config: dict[str, Any],
     topology: Topology | str | None,
@@ -547,33 +577,10 @@ def held_keys(
     narrow the answer (a tenant user must only see its own keys).
     """
     namespace = topology.namespace if isinstance(topology, Topology) else topology
-    topic = held_topic(namespace)
-    consumer = reader_consumer(config)
     records: dict[str, dict[str, Any]] = {}
-    try:
-        meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
-        if meta is None or meta.error is not None:
-            return []
-        ranges = []
-        for p in sorted(meta.partitions):
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
-            )
-            ranges.append(PartitionRange(topic, p, low, high))
-        for msg in read_ranges(consumer, ranges):
-            raw_key = (msg.key() or b"").decode("utf-8", "replace")
-            if not raw_key.startswith(HOLD_PREFIX):
-                continue
-            value = msg.value()
-            if value is None:
-                records.pop(raw_key, None)
-                continue
-            try:
-                records[raw_key] = json.loads(value)
-            except ValueError:
-                continue
-    finally:
-        consumer.close()
+    for raw_key, value in latest_state(config, namespace, HOLD_PREFIX).items():
+        with contextlib.suppress(ValueError):
+            records[raw_key] = json.loads(value)
     out = []
     for data in records.values():
         try:
@@ -649,6 +656,7 @@ __all__ = [
     "held_keys",
     "held_topic",
     "holds_of",
+    "latest_state",
     "scan_parked",
     "with_hold",
 ]

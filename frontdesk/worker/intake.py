@@ -76,6 +76,10 @@ class Admitted:
     attempt: int
     """This delivery's attempt number (1 for a first delivery)."""
 
+    @property
+    def tenant_id(self) -> str:
+        return self.event.meta.tenant_id
+
 
 @dataclass(frozen=True, slots=True)
 class Rejected:

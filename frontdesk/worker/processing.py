@@ -26,8 +26,10 @@ from frontdesk.idempotency import IdempotencyStore, SQLiteStore
 from frontdesk.queues import QueueType
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology
+from frontdesk.topology.model import BROKER_MAX_MESSAGE_BYTES
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers, dependency_of, retry_after_of
+from frontdesk.worker.budget import TenantBudgets
 from frontdesk.worker.config import WorkerConfig
 from frontdesk.worker.context import Context
 from frontdesk.worker.handoff import (
@@ -35,6 +37,7 @@ from frontdesk.worker.handoff import (
     Source,
     diverted_headers,
     dlq_headers,
+    fitted,
     retry_headers,
 )
 from frontdesk.worker.holding import HoldingMixin, add_hold_header
@@ -45,6 +48,11 @@ from frontdesk.worker.records import OK, SKIPPED, Job, Outcome, record_headers
 from frontdesk.worker.tiers import LatenessStats, now_ms
 
 log = logging.getLogger("frontdesk.worker")
+
+
+class TenantHaltedError(Exception):
+    """On a record waiting in a retry tier because the DLQ budget halted its tenant."""
+
 
 _TRACE_HEADERS = (headers.TRACEPARENT, headers.TRACESTATE)
 DUE_SLACK_MS = 60_000
@@ -75,6 +83,8 @@ class ProcessingMixin(HoldingMixin):
     _learned: dict[type[Event], set[str]]
     _topics_seen: set[str]
     _divert_warned: set[str]
+    _max_bytes: dict[str, int]
+    _budget: TenantBudgets
 
     def _process(self, job: Job) -> Coroutine[Any, Any, Outcome]:
         admission = admit(
@@ -121,6 +131,7 @@ class ProcessingMixin(HoldingMixin):
             self._metrics.lateness.record(late, {"queue": self._queue_attr})
         rh = admission.headers
         attempt = admission.attempt
+        job.tenant = admission.tenant if isinstance(admission, Rejected) else admission.tenant_id
         if isinstance(admission, Rejected):
             return self._dead(
                 job, span, attempt=attempt, reason=admission.reason, error=admission.error,
@@ -144,9 +155,13 @@ class ProcessingMixin(HoldingMixin):
                 if hold is not None and not self._is_redriven_holder(rh, event, hold):
                     follow = self._follow_diverted(job, hold, route, event, rh)
                     return follow if follow is not None else self._park(job, hold, rh)
-        outcome = await self._handle(
-            job, span=span, route=route, event=event, attempt=attempt, rh=rh
-        )
+        if meta.tenant_id in self._budget.halted:
+            outcome = self._wait_halted(job, event, rh, attempt)
+        else:
+            outcome = await self._handle(
+                job, span=span, route=route, event=event, attempt=attempt, rh=rh
+            )
+        outcome = self._fit(outcome)
         if held:
             outcome = self._after_ordered(job, hold, event, outcome)
         return self._with_holder_status(rh, event, outcome)
@@ -277,6 +292,44 @@ class ProcessingMixin(HoldingMixin):
         self.counts["handled"] += 1
         return OK
 
+    def _wait_halted(
+        self, job: Job, event: Event, rh: list[tuple[str, bytes]], attempt: int
+    ) -> Outcome:
+        """The DLQ budget halted this event's tenant: send it to wait in the queue's longest
+        retry tier, without using an attempt, instead of handling it. Its offset is
+        committed with that forward, so the partition (shared with other tenants) flows on,
+        and nothing is lost; an ordered event holds its key there as a retried one does.
+        It comes back when due and waits again until the tenant is resumed."""
+        tiers = self.topology.retry_delays(self.app.queue)
+        if not tiers:  # no durable place to wait: handle it after all (said once)
+            if "no-tier" not in self._divert_warned:
+                self._divert_warned.add("no-tier")
+                log.warning(
+                    "queue %s has no retry tier: halted tenants are handled", self._queue_attr
+                )
+            return OK
+        tier = tiers[-1]
+        now = now_ms()
+        halted = TenantHaltedError(self._budget.halted.get(event.meta.tenant_id, "halted"))
+        fwd_headers = retry_headers(
+            rh,
+            source=self._source(job),
+            attempts=attempt - 1,
+            error=halted,
+            now_ms=now,
+            due_ms=now + naming.parse_duration_ms(tier),
+        )
+        main = self._main_of(job)
+        forward = Forward(
+            naming.retry_topic(main, tier),
+            job.msg.key(),
+            job.msg.value(),
+            fwd_headers,
+            "retry",
+            tier,
+        )
+        return Outcome([forward], waiting=True)
+
     # -- circuit breakers ----------------------------------------------------------------
 
     def _follow_diverted(
@@ -357,6 +410,37 @@ class ProcessingMixin(HoldingMixin):
         self.counts["diverted"] += 1
         forward = Forward(target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency)
         return Outcome([forward])
+
+    # -- records too large for where they go ------------------------------------------
+
+    def _fit(self, outcome: Outcome) -> Outcome:
+        """Replace each forward that would not fit its topic with a ``too_large`` dead
+        letter that does: a hand-off the broker would refuse must never keep a checkpoint
+        (and every partition's commit with it) aborting."""
+        if not outcome.forwards:
+            return outcome
+        now = now_ms()
+        forwards = [fitted(fw, self._limit(fw.topic), now) for fw in outcome.forwards]
+        if all(a is b for a, b in zip(forwards, outcome.forwards, strict=True)):
+            return outcome
+        for before, after in zip(outcome.forwards, forwards, strict=True):
+            if before is not after:
+                self._shrunk(before)
+        parked = outcome.parked and any(fw.kind == "park" for fw in forwards)
+        return Outcome(forwards, dead=outcome.dead or not parked, parked=parked)
+
+    def _limit(self, topic: str) -> int:
+        return self._max_bytes.get(topic, BROKER_MAX_MESSAGE_BYTES)
+
+    def _shrunk(self, forward: Forward) -> None:
+        """Bookkeeping of a forward replaced by its ``too_large`` dead letter."""
+        log.warning(
+            "dead-lettering a %s forward to %s as too_large: it does not fit the topic",
+            forward.kind,
+            forward.topic,
+        )
+        if forward.kind == "park":
+            self._unpark(forward.reason)
 
     # -- dead letters --------------------------------------------------------------------
 

@@ -64,15 +64,24 @@ from frontdesk.dlq.store import state_topic as dlq_state_topic
 from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
 from frontdesk.topology import Topology
+from frontdesk.topology.model import BROKER_MAX_MESSAGE_BYTES
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers
-from frontdesk.worker.budget import DlqWindow
+from frontdesk.worker.budget import TenantBudgets
 from frontdesk.worker.config import WorkerConfig, default_worker_id
 from frontdesk.worker.errors import TransactionalProducerBrokenError, WorkerFencedError
 from frontdesk.worker.follower import StateFollower
-from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
+from frontdesk.worker.halts import TenantHalt, halt_key
+from frontdesk.worker.handoff import (
+    RECORD_OVERHEAD_BYTES,
+    Forward,
+    ForwardTooLargeError,
+    HandoffAbortedError,
+    TransactionalCommitter,
+    too_large_dead_letter,
+)
 from frontdesk.worker.hanging import HangingWatch, OffsetsProbe, operator_hint
-from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic
+from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic, latest_state
 from frontdesk.worker.intake import believed_headers
 from frontdesk.worker.processing import ProcessingMixin
 from frontdesk.worker.records import Job, Outcome, Partition, record_headers
@@ -175,10 +184,11 @@ class Worker(ProcessingMixin):
         self._global_full = False
         self._draining = False
         self._stopping = False
-        self._halted: str | None = None
         self._fatal: BaseException | None = None
-        self._budget = DlqWindow(app.dlq_budget)
-        self._resume_timer: asyncio.TimerHandle | None = None
+        self._budget = TenantBudgets(app.dlq_budget)
+        self._resume_timers: dict[str, asyncio.TimerHandle] = {}
+        self._halt_records = False
+        """Whether halts can be written to the held-keys state topic (it exists)."""
         self._progress: asyncio.Event | None = None
         self._assigned: asyncio.Event | None = None
         self._commit_lock: asyncio.Lock | None = None
@@ -208,6 +218,9 @@ class Worker(ProcessingMixin):
         self._follower: StateFollower | None = None
         self._held_topic = held_topic(self.namespace)
         self._dlq_state_topic = dlq_state_topic(self.namespace)
+        self._max_bytes = self.topology.max_message_bytes()
+        """Each declared topic's ``max.message.bytes``: a forward that would not fit its
+        target is dead-lettered as ``too_large`` instead (see `_fit`)."""
         self._free_forwards: list[Forward] = []
         """Forwards not tied to a consumer offset (replays, releases): next checkpoint."""
 
@@ -277,20 +290,24 @@ class Worker(ProcessingMixin):
 
     @property
     def halted(self) -> str | None:
-        """Why the worker stopped taking work (the DLQ budget), or ``None``."""
-        return self._halted
+        """Why the DLQ budget halted tenants (one line per tenant), or ``None``."""
+        return "; ".join(self._budget.halted.values()) or None
 
-    def resume(self) -> None:
-        """Take work again after the DLQ budget halted the worker (the control signal for
-        an operator who fixed the cause; a budget's ``resume_after`` does it by itself)."""
-        if self._halted is None:
-            return
-        log.warning("worker %s resumes after a DLQ budget halt: %s", self.worker_id, self._halted)
-        self._halted = None
-        self._budget = DlqWindow(self.app.dlq_budget)
-        if self._resume_timer is not None:
-            self._resume_timer.cancel()
-            self._resume_timer = None
+    @property
+    def halted_tenants(self) -> dict[str, str]:
+        """Each tenant the DLQ budget halted, and why."""
+        return dict(self._budget.halted)
+
+    def resume(self, tenant: str | None = None) -> None:
+        """Handle a halted tenant's events again (every halted tenant if ``None``): the
+        control signal for an operator who fixed the cause; a budget's ``resume_after``
+        does it by itself. Events that waited in the retry tier run when they are due."""
+        for name in self._budget.resume(tenant):
+            log.warning("worker %s resumes tenant %s after a DLQ budget halt", self.worker_id, name)
+            timer = self._resume_timers.pop(name, None)
+            if timer is not None:
+                timer.cancel()
+            self._write_halt(name, None)
         self._sync_pauses()
         self._pump()
 
@@ -303,7 +320,8 @@ class Worker(ProcessingMixin):
             "assigned": sorted(f"{p.topic}[{p.partition}]" for p in self._parts.values()),
             "running": self._running,
             "buffered": self._buffered,
-            "halted": self._halted,
+            "halted": self.halted,
+            "halted_tenants": self.halted_tenants,
             "retry_lateness": self.lateness.summary(),
             "held_keys": sorted(
                 h.key for hs in (holds.owned.values() if holds else ()) for h in hs.values()
@@ -368,7 +386,10 @@ class Worker(ProcessingMixin):
         }
         self._consumer = Consumer(consumer_conf, logger=logging.getLogger("frontdesk.kafka"))
         self._committer = TransactionalCommitter(
-            conf, self.transactional_id, self.config.transaction_timeout
+            conf,
+            self.transactional_id,
+            self.config.transaction_timeout,
+            max(self._max_bytes.values(), default=BROKER_MAX_MESSAGE_BYTES) + RECORD_OVERHEAD_BYTES,
         )
         await loop.run_in_executor(self._poll_exec, self._check_topics)
         await self._on_commit_thread(self._committer.start)
@@ -401,15 +422,23 @@ class Worker(ProcessingMixin):
         admin = AdminClient(conf)
         rf = self.topology.cluster.replication_factor
         if self._holds is None:
-            # Needed only to report a holder's success; a principal that may not create
-            # or describe it is told once, and its deployments simply have no ordered work.
+            # Needed only to report a holder's success and halted tenants; a principal that
+            # may not create or describe it is told once, and its deployments simply have
+            # no ordered work.
             try:
                 ensure_held_topic(admin, self.namespace, rf)
             except KafkaException as exc:
                 log.warning("held-keys topic %s unavailable: %s", self._held_topic, exc)
-            return
-        ensure_held_topic(admin, self.namespace, rf)
-        ensure_topics(admin, self.namespace, rf)
+                return
+        else:
+            ensure_held_topic(admin, self.namespace, rf)
+            ensure_topics(admin, self.namespace, rf)
+        self._halt_records = True
+        stale = latest_state(conf, self.namespace, halt_key(self.group_id, self.worker_id))
+        for key in stale:  # this slot's predecessor's halts: a restart resumes them all
+            self._free_forwards.append(
+                Forward(self._held_topic, key.encode(), None, [], "state", "halt")
+            )
 
     def _check_topics(self) -> None:
         assert self._consumer is not None
@@ -463,8 +492,8 @@ class Worker(ProcessingMixin):
         for part in self._parts.values():
             if part.timer is not None:
                 part.timer.cancel()
-        if self._resume_timer is not None:
-            self._resume_timer.cancel()
+        for timer in self._resume_timers.values():
+            timer.cancel()
         self._poll_exec.shutdown(wait=False)
         self._commit_exec.shutdown(wait=False)
         if self._sync_exec is not None:
@@ -542,7 +571,13 @@ class Worker(ProcessingMixin):
             "frontdesk.worker.held_keys": self._held_observations,
             "frontdesk.worker.parked_events": self._parked_observations,
             "frontdesk.breaker.open": self._breaker_observations,
+            "frontdesk.tenant.halted": self._halted_observations,
         }
+
+    def _halted_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        return [
+            ({"queue": self._queue_attr, "tenant": tenant}, 1) for tenant in self._budget.halted
+        ]
 
     def _tenant_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         return [
@@ -628,7 +663,7 @@ class Worker(ProcessingMixin):
             # Queued records below the highest started one hold the commit point back over
             # finished work: run them too (within revoke_timeout), so that the next owner
             # does not handle again what this one finished. Later ones are dropped.
-            runnable = commit and not self._draining and self._halted is None
+            runnable = commit and not self._draining
             part.revoke_below = part.started_max if runnable else -1
             if part.timer is not None:
                 part.timer.cancel()
@@ -720,7 +755,7 @@ class Worker(ProcessingMixin):
 
     def _pump(self) -> None:
         """Start ready records while there is a free concurrency slot."""
-        if self._draining or self._halted:
+        if self._draining:
             return
         loop = self._loop
         assert loop is not None
@@ -749,7 +784,8 @@ class Worker(ProcessingMixin):
         """Pause or resume partitions so the fetcher matches what the runtime can take."""
         if self._global_full and self._buffered <= self.config.buffered_limit // 2:
             self._global_full = False
-        hold_all = self._global_full or self._halted is not None or self._draining
+        hold_all = self._global_full or self._draining
+        halted = self._budget.halted
         outstanding_limit = self.config.max_outstanding
         to_pause: list[tuple[str, int]] = []
         to_resume: list[tuple[str, int]] = []
@@ -761,7 +797,13 @@ class Worker(ProcessingMixin):
                 part.reasons.add("window")
             elif outstanding <= outstanding_limit // 2:
                 part.reasons.discard("window")
-            want = hold_all or bool(part.reasons)
+            # A halted dedicated tenant's partitions are its alone: pause them (its events
+            # on pooled partitions wait in a retry tier instead, see `_wait_halted`).
+            want = (
+                hold_all
+                or bool(part.reasons)
+                or (part.info is not None and part.info.tenant_id in halted)
+            )
             if want != part.paused:
                 part.paused = want
                 (to_pause if want else to_resume).append((part.topic, part.partition))
@@ -801,7 +843,30 @@ class Worker(ProcessingMixin):
             return
         # Dropped here rather than by a done-callback: one less loop turn per record.
         self._tasks.discard(job.task)
-        self._release(job, outcome)
+        self._release(job, self._fit(outcome))
+
+    def _refit(self, oversized: list[Forward]) -> None:
+        """The broker refused these forwards for their size: replace them where they wait
+        (beside their offsets, or among the free forwards) before the next checkpoint."""
+        now = now_ms()
+        smaller = {
+            id(fw): too_large_dead_letter(fw, self._refit_limit(fw), now) for fw in oversized
+        }
+        for fw in oversized:
+            self._shrunk(fw)
+        for part in self._parts.values():
+            for offset, forwards in part.forwards.items():
+                if any(id(fw) in smaller for fw in forwards):
+                    part.forwards[offset] = [smaller.get(id(fw), fw) for fw in forwards]
+        self._free_forwards = [smaller.get(id(fw), fw) for fw in self._free_forwards]
+
+    def _refit_limit(self, forward: Forward) -> int:
+        """The topic takes less than the topology says (created before it said so): assume
+        the broker's default; a ``too_large`` dead letter refused again keeps only the
+        envelope and runtime headers (limit 0)."""
+        if forward.kind == "dlq" and forward.reason == "too_large":
+            return 0
+        return min(self._limit(forward.topic), BROKER_MAX_MESSAGE_BYTES)
 
     def _last_resort(self, job: Job, exc: Exception) -> Outcome | None:
         """Dead-letter a record the runtime itself failed on (``internal_error``), so one
@@ -840,33 +905,49 @@ class Worker(ProcessingMixin):
             part.tracker.finish(job.offset)
         if (
             outcome is not None
+            and job.tenant is not None
             and part.alive
-            and not outcome.skipped
-            and not outcome.parked
-            and self._budget.record(outcome.dead, time.monotonic())
+            and not (outcome.skipped or outcome.parked or outcome.waiting)
         ):
-            self._halt(self._budget.trip_reason or "DLQ budget exceeded")
+            tripped = self._budget.record(job.tenant, outcome.dead, time.monotonic())
+            if tripped is not None:
+                self._halt(job.tenant, tripped)
         assert self._progress is not None
         self._progress.set()
         self._pump()
 
-    def _halt(self, reason: str) -> None:
-        self._halted = reason
+    def _halt(self, tenant: str, reason: str) -> None:
         cool_down = self.app.dlq_budget.resume_after
         log.critical(
-            "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED taking "
-            "new work and paused all its partitions so the queue is not drained into the "
-            "DLQ. Inspect the DLQ (fd-reason, fd-error-class headers) and fix the cause; %s",
+            "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED handling "
+            "tenant %s: its events wait in the longest retry tier (its dedicated partitions "
+            "are paused) instead of draining into the DLQ; other tenants keep flowing. "
+            "Inspect the DLQ (fd-reason, fd-error-class headers) and fix the cause; %s",
             self.app.name,
             self._queue_attr,
             reason,
+            tenant,
             f"it resumes by itself in {cool_down:g}s."
             if cool_down
             else "then restart the worker (or call Worker.resume()).",
         )
         if cool_down and self._loop is not None:
-            self._resume_timer = self._loop.call_later(cool_down, self.resume)
+            self._resume_timers[tenant] = self._loop.call_later(cool_down, self.resume, tenant)
+        self._write_halt(tenant, reason)
         self._sync_pauses()
+
+    def _write_halt(self, tenant: str, reason: str | None) -> None:
+        """The halt (or, ``reason=None``, its end) for operators, at the next checkpoint."""
+        if not self._halt_records:
+            return
+        value = None
+        if reason is not None:
+            halt = TenantHalt(
+                self.group_id, tenant, self._queue_attr, reason, now_ms(), self.worker_id
+            )
+            value = halt.to_json()
+        key = halt_key(self.group_id, self.worker_id, tenant).encode()
+        self._free_forwards.append(Forward(self._held_topic, key, value, [], "state", "halt"))
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -1022,6 +1103,9 @@ class Worker(ProcessingMixin):
                 self.counts["aborted_transactions"] += isinstance(exc, HandoffAbortedError)
                 log.warning("checkpoint failed, will retry: %s", exc)
                 self._free_forwards[:0] = free
+                if isinstance(exc, ForwardTooLargeError):
+                    self._refit(exc.forwards)  # the next checkpoint carries what fits
+                    return
                 self._checkpoint_failed(str(exc))
                 return
             except TransactionalProducerBrokenError:
