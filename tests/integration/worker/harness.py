@@ -4,13 +4,16 @@ in the test's event loop, and waiting for conditions without fixed sleeps."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from confluent_kafka import KafkaException, Message
+from prometheus_client.parser import text_string_to_metric_families
 
 from frontdesk import headers
 from frontdesk.admin.topics import apply_topics, plan_topics
@@ -145,6 +148,46 @@ def header(msg: Message, name: str) -> str | None:
 REPO = Path(__file__).resolve().parents[3]
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def scrape(port: int) -> str:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return ""
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of the sample ``name`` whose labels include ``labels`` (summed if several)."""
+    found = None
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                found = (found or 0.0) + s.value
+    return found
+
+
+def sample_group(topology: Topology) -> str:
+    """The consumer group of `tests.support.apps.app` (what `WorkerProcess` runs)."""
+    from tests.support.apps import app
+
+    return app.group_id(topology.namespace, None)
+
+
+async def settled(kafka: Cluster, group: str, *topics: str, timeout: float = 60) -> None:
+    """Wait until ``group`` committed every partition of ``topics`` to its end."""
+    await eventually(
+        lambda: all(kafka.committed(group, t) == kafka.end_offsets(t) for t in topics),
+        timeout=timeout,
+        message=f"offsets of {', '.join(topics)} committed to the end",
+    )
+
+
 class WorkerProcess:
     """``python -m frontdesk.worker tests.support.apps:app`` as a subprocess, output to a file."""
 
@@ -192,6 +235,10 @@ class WorkerProcess:
 
     def ok_ids(self) -> set[str]:
         return {r[0] for r in self.rows("SELECT event_id FROM attempts WHERE outcome = 'ok'")}
+
+    def ok_ids_by_booking(self) -> set[str]:
+        """Booking ids (what the tests steer the sample app with) handled successfully."""
+        return {r[0] for r in self.rows("SELECT booking_id FROM attempts WHERE outcome = 'ok'")}
 
     def stop(self, timeout: float = 60) -> int:
         import signal
