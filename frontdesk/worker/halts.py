@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from confluent_kafka import KafkaException
+
 from frontdesk.queues import QueueType
 from frontdesk.topology import Topology
 from frontdesk.worker.holds import FORMAT_VERSION, latest_state
@@ -125,10 +127,12 @@ class HaltedTenantsProvider:
         return self._cached[1]
 
     def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
+        try:
+            every = self._all()
+        except KafkaException:
+            return [("halted tenants", "unavailable")]
         halts = [
-            h
-            for h in self._all()
-            if h.queue == queue.value and (tenant is None or h.tenant == tenant)
+            h for h in every if h.queue == queue.value and (tenant is None or h.tenant == tenant)
         ]
         if not halts:
             return [("halted tenants", "none")]

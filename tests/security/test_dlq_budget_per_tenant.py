@@ -6,16 +6,25 @@ are not handled and not lost (each waits in the queue's longest retry tier, comm
 with its offset), while the other tenants on the same pooled partition keep flowing and
 every main-topic offset is committed. Operators see which tenant is halted and why: in the
 ``frontdesk_tenant_halted{tenant=...}`` gauge, in `frontdesk lag` (its report's halted
-tenants) and in the console's overview (`HaltedTenantsProvider`).
+tenants) and on the console's overview page over HTTP (`HaltedTenantsProvider`; a tenant
+user sees only its own tenant).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from frontdesk import headers
+from frontdesk.console import ConsoleConfig, Role, UserStore, add_user, create_app
+from frontdesk.dlq import DlqReview
 from frontdesk.lag import measure_lag_of
 from frontdesk.queues import QueueType
+from frontdesk.topology import Topology
 from frontdesk.worker.halts import HaltedTenantsProvider
 from tests.integration.worker.harness import (
     WorkerProcess,
@@ -31,6 +40,27 @@ from tests.integration.worker.harness import (
 )
 from tests.support.events import booking, publish
 from tests.support.kafka import Cluster
+
+
+@contextmanager
+def console_client(
+    kafka: Cluster, topology: Topology, provider: HaltedTenantsProvider, tmp: Path
+) -> Iterator[TestClient]:
+    """The console app over HTTP (in-process ASGI), showing halted tenants on its overview."""
+    users = tmp / "users.yaml"
+    add_user(users, "ops", "operator-pass", Role.OPERATOR)
+    add_user(users, "acme-ops", "tenant-pass", Role.TENANT, "acme")
+    review = DlqReview(kafka.config, topology)
+    config = ConsoleConfig(review, UserStore(users), secret_key="test", providers=[provider])
+    with TestClient(create_app(config), follow_redirects=False) as client:
+        yield client
+
+
+def login(client: TestClient, name: str, password: str) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token, "no CSRF field on the login page"
+    form = {"username": name, "password": password, "csrf_token": token.group(1)}
+    assert client.post("/login", data=form).status_code == 303
 
 
 async def test_only_the_tenant_over_budget_is_halted(kafka: Cluster, tmp_path: Path) -> None:
