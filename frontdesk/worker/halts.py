@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +31,7 @@ from confluent_kafka import KafkaException
 
 from frontdesk.queues import QueueType
 from frontdesk.topology import Topology
-from frontdesk.worker.holds import FORMAT_VERSION, latest_state
+from frontdesk.worker.holds import FORMAT_VERSION, Refreshed, latest_state
 
 HALT_PREFIX = "halt|"
 
@@ -117,14 +116,7 @@ class HaltedTenantsProvider:
     def __init__(self, config: dict[str, Any], topology: Topology, ttl: float = 5.0) -> None:
         self.config = config
         self.topology = topology
-        self.ttl = ttl
-        self._cached: tuple[float, list[TenantHalt]] | None = None
-
-    def _all(self) -> list[TenantHalt]:
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] > self.ttl:
-            self._cached = (now, halted_tenants(self.config, self.topology.namespace))
-        return self._cached[1]
+        self._all = Refreshed(ttl, lambda: halted_tenants(config, topology.namespace))
 
     def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
         try:

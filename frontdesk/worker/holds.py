@@ -47,10 +47,10 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -63,6 +63,7 @@ from frontdesk.queues import QueueType
 from frontdesk.replay.source import PartitionRange
 from frontdesk.topology import Topology
 
+T = TypeVar("T")
 FORMAT_VERSION = 1
 HELD_SUFFIX = "frontdesk.held"
 HOLD_PREFIX = "hold|"
@@ -608,6 +609,22 @@ def held_keys(
     return sorted(out, key=lambda h: (h.since, h.key))
 
 
+class Refreshed(Generic[T]):
+    """A value read again at most every ``ttl`` seconds (the console's overview providers
+    read state topics; a page view must not read them once per queue)."""
+
+    def __init__(self, ttl: float, read: Callable[[], T]) -> None:
+        self.ttl = ttl
+        self._read = read
+        self._cached: tuple[float, T] | None = None
+
+    def __call__(self) -> T:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            self._cached = (now, self._read())
+        return self._cached[1]
+
+
 class HeldKeysProvider:
     """Held keys per queue for the console's overview (a `QueueMetricsProvider`).
 
@@ -618,14 +635,7 @@ class HeldKeysProvider:
     def __init__(self, config: dict[str, Any], topology: Topology, ttl: float = 5.0) -> None:
         self.config = config
         self.topology = topology
-        self.ttl = ttl
-        self._cached: tuple[float, list[HeldKey]] | None = None
-
-    def _all(self) -> list[HeldKey]:
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] > self.ttl:
-            self._cached = (now, held_keys(self.config, self.topology))
-        return self._cached[1]
+        self._all = Refreshed(ttl, lambda: held_keys(self.config, self.topology))
 
     def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
         namespace = self.topology.namespace
@@ -652,6 +662,7 @@ __all__ = [
     "Hold",
     "HoldTable",
     "HolderStatus",
+    "Refreshed",
     "ensure_held_topic",
     "held_keys",
     "held_topic",
