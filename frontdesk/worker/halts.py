@@ -13,7 +13,10 @@ when the tenant resumes::
 
     key   "halt|<group>|<worker id>|<tenant>"
     value {"version": 1, "group": ..., "tenant": ..., "queue": ..., "reason": ...,
-           "since": <ms>, "worker": ...}
+           "since": <ms>, "worker": ..., "updated": <ms>}
+
+A worker rewrites its halts every `REFRESH_S`; readers leave out a halt not rewritten for
+`STALE_MS` (its worker died, and a restart resumes every tenant).
 
 The worker also exports the gauge ``frontdesk.tenant.halted`` (Prometheus
 ``frontdesk_tenant_halted{queue, tenant}``).
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +38,11 @@ from frontdesk.topology import Topology
 from frontdesk.worker.holds import FORMAT_VERSION, Refreshed, latest_state
 
 HALT_PREFIX = "halt|"
+REFRESH_S = 60.0
+"""A worker rewrites each of its halts this often, so a reader can tell a live halt from
+one a worker left behind when it died (a restart resumes every tenant)."""
+STALE_MS = 180_000
+"""A halt not rewritten for this long is left out: its worker is gone."""
 
 
 def halt_key(group: str, worker: str, tenant: str = "") -> str:
@@ -54,6 +63,8 @@ class TenantHalt:
     since: int
     """When it was halted (ms since the epoch)."""
     worker: str
+    updated: int = 0
+    """When the worker last wrote it (ms since the epoch; every `REFRESH_S`)."""
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -65,6 +76,7 @@ class TenantHalt:
                 "reason": self.reason,
                 "since": self.since,
                 "worker": self.worker,
+                "updated": self.updated,
             },
             sort_keys=True,
         ).encode()
@@ -79,6 +91,7 @@ class TenantHalt:
             str(data.get("reason") or ""),
             int(data.get("since") or 0),
             str(data.get("worker") or ""),
+            int(data.get("updated") or data.get("since") or 0),
         )
 
     @property
@@ -99,12 +112,13 @@ class TenantHalt:
 def halted_tenants(
     config: dict[str, Any], namespace: str | None, *, tenant: str | None = None
 ) -> list[TenantHalt]:
-    """Every tenant halted now by a worker group of the namespace, oldest first."""
+    """Every tenant halted now by a live worker of the namespace's groups, oldest first."""
+    fresh = time.time_ns() // 1_000_000 - STALE_MS
     out = []
     for raw in latest_state(config, namespace, HALT_PREFIX).values():
         with contextlib.suppress(KeyError, TypeError, ValueError):
             halt = TenantHalt.from_json(raw)
-            if tenant is None or halt.tenant == tenant:
+            if halt.updated >= fresh and (tenant is None or halt.tenant == tenant):
                 out.append(halt)
     return sorted(out, key=lambda h: (h.since, h.tenant))
 
@@ -134,4 +148,12 @@ class HaltedTenantsProvider:
         ]
 
 
-__all__ = ["HALT_PREFIX", "HaltedTenantsProvider", "TenantHalt", "halt_key", "halted_tenants"]
+__all__ = [
+    "HALT_PREFIX",
+    "REFRESH_S",
+    "STALE_MS",
+    "HaltedTenantsProvider",
+    "TenantHalt",
+    "halt_key",
+    "halted_tenants",
+]

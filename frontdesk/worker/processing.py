@@ -131,7 +131,17 @@ class ProcessingMixin(HoldingMixin):
             self._metrics.lateness.record(late, {"queue": self._queue_attr})
         rh = admission.headers
         attempt = admission.attempt
-        job.tenant = admission.tenant if isinstance(admission, Rejected) else admission.tenant_id
+        # The DLQ budget counts a record against its dedicated topic's tenant, else the
+        # payload's (after the checks, so a record cannot spend another tenant's budget
+        # by naming it in a header); an undecodable pooled record counts for no tenant.
+        info = job.part.info
+        job.tenant = (
+            info.tenant_id
+            if info is not None and info.tenant_id is not None
+            else admission.tenant
+            if isinstance(admission, Rejected)
+            else admission.tenant_id
+        )
         if isinstance(admission, Rejected):
             return self._dead(
                 job, span, attempt=attempt, reason=admission.reason, error=admission.error,

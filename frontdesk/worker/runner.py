@@ -65,6 +65,7 @@ from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
 from frontdesk.topology import Topology
 from frontdesk.topology.model import BROKER_MAX_MESSAGE_BYTES
+from frontdesk.worker import halts
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers
 from frontdesk.worker.budget import TenantBudgets
@@ -188,6 +189,7 @@ class Worker(ProcessingMixin):
         self._budget = TenantBudgets(app.dlq_budget)
         self._resume_timers: dict[str, asyncio.TimerHandle] = {}
         self._halt_records = False
+        self._halted_since: dict[str, int] = {}
         """Whether halts can be written to the held-keys state topic (it exists)."""
         self._progress: asyncio.Event | None = None
         self._assigned: asyncio.Event | None = None
@@ -434,7 +436,11 @@ class Worker(ProcessingMixin):
             ensure_held_topic(admin, self.namespace, rf)
             ensure_topics(admin, self.namespace, rf)
         self._halt_records = True
-        stale = latest_state(conf, self.namespace, halt_key(self.group_id, self.worker_id))
+        try:
+            stale = latest_state(conf, self.namespace, halt_key(self.group_id, self.worker_id))
+        except KafkaException as exc:
+            log.warning("cannot read %s for stale halts: %s", self._held_topic, exc)
+            return
         for key in stale:  # this slot's predecessor's halts: a restart resumes them all
             self._free_forwards.append(
                 Forward(self._held_topic, key.encode(), None, [], "state", "halt")
@@ -942,10 +948,14 @@ class Worker(ProcessingMixin):
             return
         value = None
         if reason is not None:
+            now = now_ms()
+            since = self._halted_since.setdefault(tenant, now)
             halt = TenantHalt(
-                self.group_id, tenant, self._queue_attr, reason, now_ms(), self.worker_id
+                self.group_id, tenant, self._queue_attr, reason, since, self.worker_id, now
             )
             value = halt.to_json()
+        else:
+            self._halted_since.pop(tenant, None)
         key = halt_key(self.group_id, self.worker_id, tenant).encode()
         self._free_forwards.append(Forward(self._held_topic, key, value, [], "state", "halt"))
 
@@ -1055,8 +1065,14 @@ class Worker(ProcessingMixin):
         return True
 
     async def _checkpoint_loop(self) -> None:
+        assert self._loop is not None
+        refreshed = self._loop.time()
         while True:
             await asyncio.sleep(self.config.commit_interval)
+            if self._budget.halted and self._loop.time() - refreshed >= halts.REFRESH_S:
+                refreshed = self._loop.time()
+                for tenant, reason in self._budget.halted.items():
+                    self._write_halt(tenant, reason)  # alive: readers keep showing it
             await self._checkpoint()
 
     async def _checkpoint(self) -> None:

@@ -35,7 +35,9 @@ def test_idle_tenants_windows_are_forgotten() -> None:
 
 
 def test_halt_records_round_trip() -> None:
-    halt = TenantHalt("g", "evil", "operational", "why", 1_700_000_000_000, "w-1")
+    halt = TenantHalt(
+        "g", "evil", "operational", "why", 1_700_000_000_000, "w-1", 1_700_000_060_000
+    )
     assert TenantHalt.from_json(halt.to_json()) == halt
     assert halt_key("g", "w-1", "evil") == "halt|g|w-1|evil"
     assert halt_key("g", "w-1", "evil").startswith(halt_key("g", "w-1"))
