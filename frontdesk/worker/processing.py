@@ -41,7 +41,7 @@ from frontdesk.worker.handoff import (
     retry_headers,
 )
 from frontdesk.worker.holding import HoldingMixin, add_hold_header
-from frontdesk.worker.holds import Hold
+from frontdesk.worker.holds import Hold, holds_of
 from frontdesk.worker.intake import Admitted, Rejected, admit
 from frontdesk.worker.policy import classify
 from frontdesk.worker.records import OK, SKIPPED, Job, Outcome, record_headers
@@ -451,6 +451,12 @@ class ProcessingMixin(HoldingMixin):
         )
         if forward.kind == "park":
             self._unpark(forward.reason)
+        elif self._holds is not None:  # a holder: its key now waits for a dead letter
+            for hold_id in holds_of(forward.headers):
+                hold = self._holds.by_id.get(hold_id)
+                if hold is not None and hold.stage in ("retry", "fallback"):
+                    hold.stage = "dlq"
+                    self._holds.touch(hold)
 
     # -- dead letters --------------------------------------------------------------------
 

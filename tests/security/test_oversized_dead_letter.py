@@ -5,10 +5,11 @@ on any partition again.
 
 Contract: hand-off topics (retry tiers, parked, DLQ, the fallback queue) are declared with
 a ``max.message.bytes`` above their main topic's, and a hand-off that still cannot be
-written (a DLQ topic created smaller, here) never stalls a partition: the runtime writes a
-dead letter that fits instead, reason ``too_large``, with the original headers, topic,
-partition and offset, the payload dropped and its size in ``fd-dropped-bytes``. Offsets keep
-being committed and every other event, of this tenant and the others, is handled.
+written (a DLQ topic and a retry tier created smaller, here) never stalls a partition: the
+runtime writes a dead letter that fits instead, reason ``too_large``, with the original
+headers, topic, partition and offset, the payload dropped and its size in
+``fd-dropped-bytes``; the same for a retry that does not fit its tier. Offsets keep being
+committed and every other event, of this tenant and the others, is handled.
 """
 
 from __future__ import annotations
@@ -50,16 +51,24 @@ async def test_a_dead_letter_too_large_for_its_topic_never_stalls_the_partition(
     ):
         limit = int(declared[handoff]["max.message.bytes"])
         assert limit >= BROKER_MAX_MESSAGE_BYTES + HANDOFF_HEADROOM_BYTES, handoff
-    # A DLQ topic made before hand-off topics were sized (or shrunk by hand): 1 MB.
+    # A DLQ topic and a retry tier made before hand-off topics were sized (or shrunk by
+    # hand): 1 MB, less than what their main topic takes.
+    retry = f"{main}.retry.1s"
     entry = ConfigEntry("max.message.bytes", "1000000", incremental_operation=AlterConfigOpType.SET)
-    resource = ConfigResource(ResourceType.TOPIC, dlq, incremental_configs=[entry])
-    for future in kafka.admin.incremental_alter_configs([resource]).values():
+    resources = [
+        ConfigResource(ResourceType.TOPIC, t, incremental_configs=[entry]) for t in (dlq, retry)
+    ]
+    for future in kafka.admin.incremental_alter_configs(resources).values():
         future.result(timeout=30)
 
     poison = booking("poison", tenant_id="acme", property_id="p-big")
     blob = b"\x00" * BIG  # not Avro: bad_magic, the DLQ at once
     big_config = {**kafka.config, "message.max.bytes": 2_000_000}
     publish_raw(big_config, main, [(poison.key.encode(), blob, envelope(poison))])
+    # A valid event as large, whose first attempt fails (flaky-*): its retry cannot be
+    # written to the tier, so it becomes a too_large dead letter too.
+    big = booking("flaky-big", tenant_id="acme", property_id="p-flaky", guest_name="A" * BIG)
+    publish(big_config, main, [big])
     later = [booking(f"ok-acme-{i}", tenant_id="acme", property_id="p-big") for i in range(3)]
     later += [booking(f"ok-other-{i}", tenant_id="other", property_id="p1") for i in range(5)]
     publish(kafka.config, main, later)
@@ -75,15 +84,18 @@ async def test_a_dead_letter_too_large_for_its_topic_never_stalls_the_partition(
     finally:
         assert worker.stop() == 0, worker.output()[-3000:]
 
-    letters = drain_all(kafka, dlq)
-    assert len(letters) == 1
-    letter = letters[0]
-    assert header(letter, headers.REASON) == "too_large"
-    assert header(letter, headers.DROPPED_BYTES) == str(BIG)
-    assert not letter.value(), "the payload was dropped"
-    assert letter.key() == poison.key.encode()
-    assert header(letter, headers.ORIGINAL_TOPIC) == main
-    assert header(letter, headers.ORIGINAL_PARTITION) == "0"
-    assert header(letter, headers.ORIGINAL_OFFSET) == "0"
-    assert header(letter, headers.EVENT_ID) == str(poison.meta.event_id)
-    assert header(letter, headers.TENANT) == "acme"
+    letters = {header(m, headers.EVENT_ID): m for m in drain_all(kafka, dlq)}
+    assert set(letters) == {str(poison.meta.event_id), str(big.meta.event_id)}
+    for event, offset in ((poison, "0"), (big, "1")):
+        letter = letters[str(event.meta.event_id)]
+        assert header(letter, headers.REASON) == "too_large"
+        assert int(header(letter, headers.DROPPED_BYTES) or 0) >= BIG
+        assert not letter.value(), "the payload was dropped"
+        assert letter.key() == event.key.encode()
+        assert header(letter, headers.ORIGINAL_TOPIC) == main
+        assert header(letter, headers.ORIGINAL_PARTITION) == "0"
+        assert header(letter, headers.ORIGINAL_OFFSET) == offset
+        assert header(letter, headers.TENANT) == "acme"
+    assert worker.rows("SELECT attempt, outcome FROM attempts WHERE booking_id = 'flaky-big'") == [
+        (1, "failed")
+    ]
