@@ -154,18 +154,11 @@ def check_runtime_headers(
         parsed = parse_topic(original, namespace)
         if parsed is None or parsed.role != "main":
             raise BadHeaderError(f"{headers.ORIGINAL_TOPIC} is not a main topic: {original[:64]!r}")
-        if (
-            info is not None
-            and info.tenant_id is not None
-            and parsed.tenant_id
-            not in (
-                None,
-                info.tenant_id,
-            )
-        ):
-            raise BadHeaderError(
-                f"{headers.ORIGINAL_TOPIC} {original!r} is not a topic of tenant {info.tenant_id}"
-            )
+        # Retries, parks and diversions stay with their owner: pooled with pooled, a
+        # dedicated tenant's with that tenant's.
+        if info is not None and parsed.tenant_id != info.tenant_id:
+            owner = f"tenant {info.tenant_id}" if info.tenant_id else "the pooled tenants"
+            raise BadHeaderError(f"{headers.ORIGINAL_TOPIC} {original!r} is not a topic of {owner}")
     return attempts + 1
 
 

@@ -167,6 +167,7 @@ def test_garbage_runtime_header_on_a_retry_topic_is_bad_header() -> None:
         (headers.DUE_AT, b"soon"),
         (headers.HOLDS, b"not-a-hold"),
         (headers.ORIGINAL_TOPIC, b"__consumer_offsets"),
+        (headers.ORIGINAL_TOPIC, b"ns.tenant.acme.operational"),  # pooled tier, dedicated origin
     ]:
         raw = [*envelope(event), (name, forged)]
         result = _admit("ns.pms.operational.retry.1s", b"acme/p1", value, raw)
