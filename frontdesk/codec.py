@@ -1,25 +1,31 @@
 """Events to bytes and back: Avro single-object encoding against the shipped schemas.
 
 Each message names its writer schema by fingerprint (`C3 01` + 8-byte little-endian
-CRC-64-AVRO + Avro body), so a consumer decodes bytes from any producer version without a
-schema-registry service: it finds the writer among all versions under `schemas/` and
-resolves the data into the current version, which the model matches. Schemas are parsed
-once, when the codec is built; encode and decode are on every producer's and worker's hot
-path, so they do one dump/validate and one fastavro call each, nothing more.
+CRC-64-AVRO + Avro body). A consumer finds the writer among all versions under `schemas/`
+or, for a version newer than it ships, in the schemas topic
+(`frontdesk.contracts.schemas_topic`, given with `with_schemas`), and resolves the data
+into its current version, which the model matches. Schemas are parsed once per writer.
 
-Every failure to decode is a `DecodeError` carrying the raw bytes and a `reason`, which is
-what the worker runtime needs to dead-letter the message untouched.
+Decoding is as strict as the Java reference implementation and bounded in cost: a strict
+pass (`frontdesk.contracts.strict`) checks the body against the writer schema in linear
+time before fastavro decodes it. Every failure to decode is a `DecodeError` carrying the
+raw bytes and a `reason`, which is what the worker runtime needs to dead-letter the
+message untouched.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro.schema import to_parsing_canonical_form
 from pydantic import ValidationError
 
 from frontdesk.contracts.registry import (
@@ -27,7 +33,9 @@ from frontdesk.contracts.registry import (
     SchemaRegistry,
     SchemaVersion,
     default_registry,
+    full_name,
 )
+from frontdesk.contracts.strict import BodyTooShort, Check, StrictError, compile_check
 from frontdesk.contracts.writer import UnsupportedSchemaError, Writer, compile_writer
 from frontdesk.errors import (
     BadMagicError,
@@ -43,6 +51,17 @@ from frontdesk.events import EVENT_TYPES, Event
 HEADER_SIZE = 10
 """Magic (2 bytes) + fingerprint (8 bytes)."""
 
+PUBLISHED_VERSION = 0
+"""The `version` of a writer learnt from the schemas topic: the consumer does not ship it,
+so it has no version number, only its fingerprint."""
+
+
+class SchemaLookup(Protocol):
+    """Where writer schemas this codec does not ship are found (the schemas topic)."""
+
+    def lookup(self, fp: bytes) -> str | None:
+        """The writer schema JSON whose fingerprint is `fp`, if anyone published it."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Writer:
@@ -57,6 +76,8 @@ class _Reader:
     reader_schema: Any
     """The current version's parsed schema, or None when the writer is current."""
     model: type[Event]
+    check: Check
+    """The strict pass over a body of the writer schema."""
 
 
 class Codec:
@@ -70,6 +91,8 @@ class Codec:
         self.registry = registry or default_registry()
         self._writers: dict[type[Event], _Writer] = {}
         self._readers: dict[bytes, _Reader] = {}
+        self._by_name: dict[str, tuple[SchemaVersion, type[Event]]] = {}
+        self._schemas: SchemaLookup | None = None
         for event_type in self.registry.event_types:
             latest = self.registry.latest(event_type)
             model = models.get(event_type)
@@ -79,9 +102,23 @@ class Codec:
                     "stale, run python -m frontdesk.contracts.generate"
                 )
             self._writers[model] = _Writer(latest, _compile(latest))
+            self._by_name[_record_name(latest.schema)] = (latest, model)
             for sv in self.registry.versions(event_type):
                 reader_schema = None if sv is latest else latest.parsed
-                self._readers[sv.fingerprint] = _Reader(sv, reader_schema, model)
+                self._readers[sv.fingerprint] = _Reader(
+                    sv, reader_schema, model, compile_check(sv.schema)
+                )
+
+    def model_of(self, event_type: str) -> type[Event]:
+        """The model this codec decodes `event_type` into (its current version)."""
+        return self._by_name[_record_name(self.registry.latest(event_type).schema)][1]
+
+    def with_schemas(self, schemas: SchemaLookup) -> Codec:
+        """This codec, also reading writers it does not ship that `schemas` knows."""
+        other = copy.copy(self)
+        other._readers = dict(self._readers)
+        other._schemas = schemas
+        return other
 
     def encode(self, event: Event) -> bytes:
         """The single-object encoding of `event`, written with its current schema."""
@@ -109,9 +146,24 @@ class Codec:
     def decode(self, data: bytes) -> Event:
         """The event in `data`, as the current model whichever version wrote it."""
         reader = self._reader_for(data)
+        writer = reader.writer
+        try:
+            end = reader.check(data, HEADER_SIZE)
+        except BodyTooShort:
+            raise TruncatedEventError(
+                f"{writer.event_type} v{writer.version} body ends early", raw=data
+            ) from None
+        except StrictError as exc:
+            raise MalformedEventError(
+                f"{writer.event_type} v{writer.version}: {exc}", raw=data, field=exc.field
+            ) from exc
+        if end != len(data):
+            raise MalformedEventError(
+                f"{writer.event_type} v{writer.version}: {len(data) - end} bytes after the body",
+                raw=data,
+            )
         body = BytesIO(data)
         body.seek(HEADER_SIZE)
-        writer = reader.writer
         try:
             record = schemaless_reader(body, writer.parsed, reader.reader_schema)
         except Exception as exc:  # fastavro signals bad input with many exception types
@@ -142,14 +194,55 @@ class Codec:
         if len(data) < HEADER_SIZE:
             raise TruncatedEventError(f"{len(data)} bytes, shorter than the header", raw=data)
         fingerprint = data[2:HEADER_SIZE]
-        reader = self._readers.get(fingerprint)
+        reader = self._readers.get(fingerprint) or self._published(fingerprint)
         if reader is None:
+            where = "shipped or published" if self._schemas is not None else "shipped"
             raise UnknownSchemaError(
-                f"no shipped schema has fingerprint {fingerprint.hex()}",
+                f"no {where} schema has fingerprint {fingerprint.hex()}",
                 raw=data,
                 fingerprint=fingerprint.hex(),
             )
         return reader
+
+    def _published(self, fingerprint: bytes) -> _Reader | None:
+        """A reader for a writer found in the schemas topic, resolved into the current
+        version of the event type of the same record name; cached."""
+        if self._schemas is None:
+            return None
+        text = self._schemas.lookup(fingerprint)
+        if text is None:
+            return None
+        schema = json.loads(text)
+        name = _record_name(schema) if isinstance(schema, dict) else None
+        current = self._by_name.get(name or "")
+        if current is None:
+            return None
+        latest, model = current
+        try:
+            parsed = parse_schema(copy.deepcopy(schema))
+            check = compile_check(schema)
+        except Exception:  # a verified canonical form fastavro cannot use: not readable
+            return None
+        writer = SchemaVersion(
+            event_type=latest.event_type,
+            version=PUBLISHED_VERSION,
+            schema=schema,
+            parsed=parsed,
+            canonical_form=to_parsing_canonical_form(schema),
+            fingerprint=fingerprint,
+            header=SINGLE_OBJECT_MAGIC + fingerprint,
+            queue=latest.queue,
+            ordered=latest.ordered,
+            compatibility=latest.compatibility,
+            path=Path(f"<published {fingerprint.hex()}>"),
+        )
+        reader = _Reader(writer, latest.parsed, model, check)
+        self._readers[fingerprint] = reader
+        return reader
+
+
+def _record_name(schema: dict[str, Any]) -> str:
+    return full_name(str(schema.get("name")), schema.get("namespace"))
 
 
 def _compile(version: SchemaVersion) -> Writer | None:
@@ -175,4 +268,12 @@ def decode(data: bytes) -> Event:
     return default_codec().decode(data)
 
 
-__all__ = ["HEADER_SIZE", "Codec", "decode", "default_codec", "encode"]
+__all__ = [
+    "HEADER_SIZE",
+    "PUBLISHED_VERSION",
+    "Codec",
+    "SchemaLookup",
+    "decode",
+    "default_codec",
+    "encode",
+]

@@ -52,9 +52,16 @@ class TruncatedEventError(DecodeError):
 
 
 class MalformedEventError(DecodeError):
-    """The body does not parse with the writer's schema (bad union/enum index, junk tail)."""
+    """The body does not parse with the writer's schema, or breaks a rule the Java reference
+    implementation enforces (enum/union index, boolean byte, overlong varint, UUID form,
+    decimal size) or a size limit of the contract; `field` names where, when known."""
 
     reason = "malformed"
+
+    def __init__(self, message: str, *, raw: bytes, field: str | None = None) -> None:
+        super().__init__(message, raw=raw)
+        self.field = field
+        """Dotted path of the offending field, e.g. `meta.event_id`, if known."""
 
 
 class InvalidEventError(DecodeError):

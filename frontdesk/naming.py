@@ -81,6 +81,14 @@ def parked_topic(main: str) -> str:
     return f"{main}{PARKED_SUFFIX}"
 
 
+SCHEMAS_SUFFIX = "frontdesk.schemas"
+
+
+def schemas_topic(namespace: str | None = None) -> str:
+    """``<ns.>frontdesk.schemas``: the compacted topic of published writer schemas."""
+    return f"{_ns(namespace)}{SCHEMAS_SUFFIX}"
+
+
 def parse_duration_ms(text: str) -> int:
     """``10s`` -> 10000. Durations are written with one unit, as in the topology file."""
     match = _DURATION_RE.match(text.strip())

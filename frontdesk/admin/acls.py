@@ -1,8 +1,12 @@
 """Prefixed ACLs for dedicated tenants: exactly what the topology grants, nothing else.
 
 Each dedicated tenant's principal may read and write the topics, join the groups and use
-the transactional ids under ``tenant.<id>.`` and nowhere else. The topology owns the ACLs
-of the principals it names: grants it does not declare are revoked on apply.
+the transactional ids under ``tenant.<id>.`` and nowhere else, and may read (not write) the
+schemas topic ``<ns.>frontdesk.schemas``: its consumers look writer schemas up there, and
+only the platform's principals publish them, because a schema is trusted by its CRC-64
+fingerprint, which someone with write access could forge
+(frontdesk/contracts/schemas_topic.py). The topology owns the ACLs of the principals it
+names: grants it does not declare are revoked on apply.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ _GRANTS: dict[ResourceType, tuple[AclOperation, ...]] = {
     ResourceType.GROUP: (AclOperation.READ, AclOperation.DESCRIBE),
     ResourceType.TRANSACTIONAL_ID: (AclOperation.WRITE, AclOperation.DESCRIBE),
 }
+
+_SCHEMAS_GRANTS = (AclOperation.READ, AclOperation.DESCRIBE)
+"""What every tenant principal may do on the schemas topic: read, never write."""
 
 AclKey = tuple[str, str, str, str, str, str]
 
@@ -89,6 +96,18 @@ def desired_acls(topology: Topology) -> list[AclBinding]:
                         AclPermissionType.ALLOW,
                     )
                 )
+        for operation in _SCHEMAS_GRANTS:
+            bindings.append(
+                AclBinding(
+                    ResourceType.TOPIC,
+                    topology.schemas_topic().name,
+                    ResourcePatternType.LITERAL,
+                    tenant.principal,
+                    "*",
+                    operation,
+                    AclPermissionType.ALLOW,
+                )
+            )
     return bindings
 
 

@@ -36,6 +36,24 @@ def producer_bench(
     print_result(result, lines, as_json=as_json)
 
 
+@app.command("decode")
+def decode_bench(
+    rounds: int = typer.Option(200, "--rounds", help="Decodes of each record; the best is kept."),
+    as_json: AsJson = False,
+) -> None:
+    """Decode (or refusal) time of the worst 1 MB record of each kind vs a typical record."""
+    from frontdesk.benchmarks._common import print_result  # noqa: PLC0415
+    from frontdesk.benchmarks.decode import run_decode_bench  # noqa: PLC0415
+
+    result = run_decode_bench(rounds)
+    lines = [f"typical BookingCreated:   {result.typical_us:>10.1f} us"]
+    for kind, micros in result.worst_us.items():
+        lines.append(
+            f"worst 1 MB {kind + ':':<13} {micros:>10.1f} us  ratio {result.ratios[kind]:.2f}"
+        )
+    print_result(result, lines, as_json=as_json)
+
+
 @app.command("worker")
 def worker_bench(
     events: int = typer.Option(50_000, "--events", help="Events pre-filled and consumed."),

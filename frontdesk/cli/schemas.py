@@ -1,4 +1,4 @@
-"""``frontdesk schemas check|generate|catalogue|list``: the event contracts."""
+"""``frontdesk schemas check|generate|catalogue|list|publish``: the event contracts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from frontdesk.cli.common import console, fail
+from frontdesk import naming
+from frontdesk.cli.common import console, fail, friendly_errors, topology
+from frontdesk.connection import client_config
 from frontdesk.contracts import (
     check_schemas,
     default_registry,
@@ -51,6 +53,25 @@ def catalogue() -> None:
     """Regenerate the event catalogue page (docs/events.md)."""
     changed = write_catalogue()
     console.print("catalogue regenerated" if changed else "catalogue already current")
+
+
+@app.command()
+def publish() -> None:
+    """Publish every schema version to the schemas topic (idempotent), so that consumers
+    which do not ship a version can still read it."""
+    from frontdesk.contracts.schemas_topic import publish_registry  # noqa: PLC0415 - Kafka
+
+    with friendly_errors():
+        try:
+            registry = default_registry()
+        except SchemaError as exc:
+            fail(str(exc))
+        topic = naming.schemas_topic(topology().namespace)
+        written = publish_registry(client_config(), topic, registry)
+    for version in written:
+        console.print(f"published {version!r}", highlight=False)
+    total = sum(1 for _ in registry)
+    console.print(f"{topic}: {len(written)} published, {total - len(written)} already there")
 
 
 @app.command(name="list")

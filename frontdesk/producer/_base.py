@@ -13,7 +13,9 @@ import confluent_kafka
 from confluent_kafka import KafkaException
 from opentelemetry.trace import TracerProvider
 
+from frontdesk import naming
 from frontdesk.codec import Codec, default_codec
+from frontdesk.contracts.schemas_topic import SchemaPublisher
 from frontdesk.errors import DeliveryError
 from frontdesk.events import Event
 from frontdesk.producer.config import producer_config
@@ -46,11 +48,15 @@ class ProducerBase:
             assert settings is not None
             topology = load_topology(settings.topology)
         self.topology = topology
-        self.router = Router(topology, codec or default_codec())
+        codec = codec or default_codec()
+        self.router = Router(topology, codec)
         self.config = producer_config(settings, config, **overrides)
         self.buffer_timeout = buffer_timeout
         self._tracer = SendTracer(tracer_provider)
         self._kafka = confluent_kafka.Producer(self.config)
+        self._schemas = SchemaPublisher(
+            self._kafka, naming.schemas_topic(topology.namespace), codec.registry
+        )
         self._closed = False
         self._opened()
 
@@ -68,6 +74,7 @@ class ProducerBase:
 
     def _try_produce(self, record: Outgoing, callback: Any) -> bool:
         """Hand the record to librdkafka; False when its buffer is full."""
+        self._schemas.before_send(record.value)
         try:
             self._kafka.produce(
                 record.topic,

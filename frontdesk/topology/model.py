@@ -252,11 +252,22 @@ class Topology(_Strict):
                         {"retention.ms": _ms(q.dlq.retention), "max.message.bytes": handoff},
                     )
                 )
+        specs.append(self.schemas_topic())
         return specs
 
     def max_message_bytes(self) -> dict[str, int]:
         """Each declared topic's ``max.message.bytes`` (the broker's default where unset)."""
         return {spec.name: _max_bytes(spec.config) for spec in self.topics()}
+
+    def schemas_topic(self) -> TopicSpec:
+        """The published writer schemas (frontdesk.contracts.schemas_topic): one partition,
+        compacted and never expired, since an event may be read years after it was written."""
+        return TopicSpec(
+            naming.schemas_topic(self.namespace),
+            1,
+            self.cluster.replication_factor,
+            {"cleanup.policy": "compact", "retention.ms": "-1"},
+        )
 
 
 class _LineLoader(yaml.SafeLoader):

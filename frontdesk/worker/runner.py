@@ -60,6 +60,7 @@ from opentelemetry import trace
 from frontdesk import naming, telemetry
 from frontdesk.codec import Codec, default_codec
 from frontdesk.connection import NoClusterError, client_config
+from frontdesk.contracts.schemas_topic import SchemaTopicReader
 from frontdesk.dlq.store import state_topic as dlq_state_topic
 from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
@@ -168,6 +169,7 @@ class Worker(ProcessingMixin):
         )
         self._client_config = client_config
         self._codec = codec or default_codec()
+        self._schema_reader: SchemaTopicReader | None = None
         self._tracer = telemetry.tracer(tracer_provider)
         self._tracer_provider = tracer_provider
         self._tracing = True
@@ -387,6 +389,9 @@ class Worker(ProcessingMixin):
             **self.config.consumer_overrides,
         }
         self._consumer = Consumer(consumer_conf, logger=logging.getLogger("frontdesk.kafka"))
+        # Versions newer than this worker ships are read through the published schemas.
+        self._schema_reader = SchemaTopicReader(conf, naming.schemas_topic(self.namespace))
+        self._codec = self._codec.with_schemas(self._schema_reader)
         self._committer = TransactionalCommitter(
             conf,
             self.transactional_id,
@@ -495,6 +500,8 @@ class Worker(ProcessingMixin):
             await self._on_commit_thread(self._committer.close)
         if self._follower is not None:
             await loop.run_in_executor(None, self._follower.stop)
+        if self._schema_reader is not None:
+            self._schema_reader.close()
         for part in self._parts.values():
             if part.timer is not None:
                 part.timer.cancel()

@@ -92,7 +92,7 @@ tenants:
     apply_topics(admin, plan_topics(admin, topology))
     acl_plan = plan_acls(admin, topology)
     assert acl_plan.supported
-    assert len(acl_plan.grant) == 2 * 7
+    assert len(acl_plan.grant) == 2 * 9
     apply_acls(admin, acl_plan)
     assert plan_acls(admin, topology).empty  # idempotent
     _add_user(admin, a, "secret-a")

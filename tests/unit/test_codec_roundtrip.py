@@ -150,7 +150,12 @@ def test_round_trip(event_type: str, data: st.DataObject) -> None:
     out = BytesIO()
     out.write(latest.header)
     schemaless_writer(out, latest.parsed, event.model_dump())
-    assert out.getvalue() == wire, "compiled writer and fastavro disagree"
+    # Equal bytes, except that negative decimals on a byte boundary (-1.28 as decimal(12,2))
+    # are written in Java's minimal two's complement (80), fastavro's is one byte longer (ff80).
+    theirs = schemaless_reader(BytesIO(out.getvalue()[10:]), latest.parsed)
+    ours = schemaless_reader(BytesIO(wire[10:]), latest.parsed)
+    assert ours == theirs, "compiled writer and fastavro disagree"
+    assert len(wire) <= len(out.getvalue())
 
 
 @settings(max_examples=60, deadline=None)

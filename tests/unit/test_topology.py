@@ -40,8 +40,12 @@ def test_topics_for_pooled_and_dedicated_tenants() -> None:
     assert "pms.fallback.retry.10s" not in by_name
     # Parked topics (ordered events behind a held key) keep the main topic's partitions.
     assert by_name["tenant.big.sync.parked"].partitions == 2
-    # 4 queues x (main + parked + dlq) + tiers (4+4+4+1), for the pool and one dedicated tenant.
-    assert len(by_name) == 2 * (4 * 3 + 13)
+    # 4 queues x (main + parked + dlq) + tiers (4+4+4+1), for the pool and one dedicated
+    # tenant, and the schemas topic.
+    assert len(by_name) == 2 * (4 * 3 + 13) + 1
+    schemas = by_name["frontdesk.schemas"]
+    assert schemas.partitions == 1
+    assert schemas.config == {"cleanup.policy": "compact", "retention.ms": "-1"}
 
 
 def test_routing_follows_tenant_mode() -> None:
