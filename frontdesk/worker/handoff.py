@@ -73,6 +73,9 @@ class Forward:
     reason: str
     """For the DLQ, the ``fd-reason``; for a retry, the tier's delay; for a park, the hold
     id; for a diversion, the dependency."""
+    dead_letter_to: str | None = None
+    """For a diversion: the DLQ of the main topic it was diverted from, where it goes if it
+    does not fit the fallback topic (`dead_letter_topic`); never taken from a header."""
 
 
 class HandoffAbortedError(Exception):
@@ -107,8 +110,8 @@ def dead_letter_topic(forward: Forward) -> str:
     if forward.kind == "dlq":
         return forward.topic
     if forward.kind == "divert":
-        main = headers.get(forward.headers, headers.DIVERTED_FROM) or forward.topic
-    elif forward.kind == "park":
+        return forward.dead_letter_to or naming.dlq_topic(forward.topic)
+    if forward.kind == "park":
         main = forward.topic.removesuffix(naming.PARKED_SUFFIX)
     else:
         main = forward.topic.rsplit(naming.RETRY_INFIX, 1)[0]
@@ -127,7 +130,10 @@ def too_large_dead_letter(forward: Forward, limit: int, now_ms: int) -> Forward:
     size = record_size(forward.key, forward.value, forward.headers)
     updates = {
         headers.REASON: "too_large",
-        headers.DROPPED_BYTES: str(len(forward.value or b"")),
+        # Shrunk twice (its headers did not fit either): the first drop's size stands.
+        headers.DROPPED_BYTES: str(len(forward.value))
+        if forward.value
+        else headers.get(forward.headers, headers.DROPPED_BYTES) or "0",
         headers.ERROR_CLASS: "frontdesk.worker.handoff.ForwardTooLargeError",
         headers.ERROR_MESSAGE: (
             f"the {forward.kind} forward to {forward.topic} weighs {size} bytes, over the "

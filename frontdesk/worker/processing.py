@@ -418,7 +418,10 @@ class ProcessingMixin(HoldingMixin):
             now_ms=now,
         )
         self.counts["diverted"] += 1
-        forward = Forward(target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency)
+        dlq = naming.dlq_topic(self._main_of(job))
+        forward = Forward(
+            target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency, dlq
+        )
         return Outcome([forward])
 
     # -- records too large for where they go ------------------------------------------

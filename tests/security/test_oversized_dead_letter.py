@@ -20,6 +20,7 @@ from confluent_kafka.admin import ResourceType
 from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 
 from frontdesk import headers
+from frontdesk.codec import encode
 from frontdesk.topology.model import BROKER_MAX_MESSAGE_BYTES, HANDOFF_HEADROOM_BYTES
 from tests.integration.worker.harness import (
     WorkerProcess,
@@ -65,10 +66,12 @@ async def test_a_dead_letter_too_large_for_its_topic_never_stalls_the_partition(
     blob = b"\x00" * BIG  # not Avro: bad_magic, the DLQ at once
     big_config = {**kafka.config, "message.max.bytes": 2_000_000}
     publish_raw(big_config, main, [(poison.key.encode(), blob, envelope(poison))])
-    # A valid event as large, whose first attempt fails (flaky-*): its retry cannot be
-    # written to the tier, so it becomes a too_large dead letter too.
-    big = booking("flaky-big", tenant_id="acme", property_id="p-flaky", guest_name="A" * BIG)
-    publish(big_config, main, [big])
+    # A valid event made as large by a header its producer piled on, whose first attempt
+    # fails (flaky-*): its retry cannot be written to the tier, nor a dead letter keeping
+    # that header, so it becomes a too_large dead letter with only the envelope and
+    # runtime headers.
+    big = booking("flaky-big", tenant_id="acme", property_id="p-flaky")
+    publish(big_config, main, [big], extra_headers=[("x-blob", b"A" * BIG)])
     later = [booking(f"ok-acme-{i}", tenant_id="acme", property_id="p-big") for i in range(3)]
     later += [booking(f"ok-other-{i}", tenant_id="other", property_id="p1") for i in range(5)]
     publish(kafka.config, main, later)
@@ -86,16 +89,17 @@ async def test_a_dead_letter_too_large_for_its_topic_never_stalls_the_partition(
 
     letters = {header(m, headers.EVENT_ID): m for m in drain_all(kafka, dlq)}
     assert set(letters) == {str(poison.meta.event_id), str(big.meta.event_id)}
-    for event, offset in ((poison, "0"), (big, "1")):
+    for event, offset, dropped in ((poison, "0", BIG), (big, "1", len(encode(big)))):
         letter = letters[str(event.meta.event_id)]
         assert header(letter, headers.REASON) == "too_large"
-        assert int(header(letter, headers.DROPPED_BYTES) or 0) >= BIG
+        assert header(letter, headers.DROPPED_BYTES) == str(dropped)
         assert not letter.value(), "the payload was dropped"
         assert letter.key() == event.key.encode()
         assert header(letter, headers.ORIGINAL_TOPIC) == main
         assert header(letter, headers.ORIGINAL_PARTITION) == "0"
         assert header(letter, headers.ORIGINAL_OFFSET) == offset
         assert header(letter, headers.TENANT) == "acme"
+    assert header(letters[str(big.meta.event_id)], "x-blob") is None
     assert worker.rows("SELECT attempt, outcome FROM attempts WHERE booking_id = 'flaky-big'") == [
         (1, "failed")
     ]
