@@ -6,11 +6,18 @@ and the DLQ hang off their main topic, so they inherit the tenant prefix too.
 
 An optional *namespace* (``staging`` -> ``staging.pms.sync``) lets several environments, or
 several test runs, share one cluster without sharing topics.
+
+The runtime's internal state topics (held keys, DLQ review state) exist once for the pooled
+tenants (``<ns.>frontdesk.held``) and once per dedicated tenant, under its prefix
+(``<ns.>tenant.<id>.frontdesk.held``): a dedicated tenant's worker then runs on the
+tenant's prefixed ACLs alone, and no tenant can read another's holds. Which copy a record
+belongs to follows the topic it is about (`state_owner`), never who writes it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from frontdesk.queues import QueueType
@@ -20,6 +27,9 @@ TENANT_PREFIX = "tenant."
 RETRY_INFIX = ".retry."
 DLQ_SUFFIX = ".dlq"
 PARKED_SUFFIX = ".parked"
+HELD_NAME = "frontdesk.held"
+DLQ_STATE_NAME = "frontdesk.dlq.state"
+AUDIT_NAME = "frontdesk.audit"
 
 TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DURATION_RE = re.compile(r"^(\d+)(ms|s|m|h|d)$")
@@ -65,6 +75,62 @@ def main_topic(
     if tenant_id is None:
         return f"{_ns(namespace)}{POOLED_PREFIX}{queue.value}"
     return f"{tenant_prefix(tenant_id, namespace)}{queue.value}"
+
+
+def state_owner(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str | None:
+    """The dedicated tenant whose internal state topics keep the state of ``topic`` (a
+    queue topic or an internal state topic): the tenant whose prefix it is under, or
+    ``None`` for the namespace's shared topics and foreign names. With ``known`` (the
+    dedicated tenants a topology declares, whose state topics exist), a tenant outside it
+    keeps its state in the shared topics, as its events go to the pooled ones."""
+    rest = topic.removeprefix(_ns(namespace))
+    if rest == topic and namespace:
+        return None
+    if not rest.startswith(TENANT_PREFIX):
+        return None
+    tenant, dot, _ = rest[len(TENANT_PREFIX) :].partition(".")
+    if not dot or not TENANT_ID_RE.fullmatch(tenant):
+        return None
+    return tenant if known is None or tenant in known else None
+
+
+def _internal(name: str, namespace: str | None, tenant_id: str | None) -> str:
+    if tenant_id is None:
+        return f"{_ns(namespace)}{name}"
+    return f"{tenant_prefix(tenant_id, namespace)}{name}"
+
+
+def held_topic(namespace: str | None = None, tenant_id: str | None = None) -> str:
+    """The held-keys state topic: ``<ns.>frontdesk.held`` for pooled tenants,
+    ``<ns.>tenant.<id>.frontdesk.held`` for a dedicated one."""
+    return _internal(HELD_NAME, namespace, tenant_id)
+
+
+def dlq_state_topic(namespace: str | None = None, tenant_id: str | None = None) -> str:
+    """The DLQ review state topic: ``<ns.>frontdesk.dlq.state`` for pooled tenants,
+    ``<ns.>tenant.<id>.frontdesk.dlq.state`` for a dedicated one."""
+    return _internal(DLQ_STATE_NAME, namespace, tenant_id)
+
+
+def audit_topic(namespace: str | None = None) -> str:
+    """``<ns.>frontdesk.audit``: the operators' trail of DLQ actions (one per namespace)."""
+    return _internal(AUDIT_NAME, namespace, None)
+
+
+def held_topic_for(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str:
+    """Where the holds of main topic ``topic`` (and its holders' statuses) are kept."""
+    return held_topic(namespace, state_owner(topic, namespace, known))
+
+
+def dlq_state_topic_for(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str:
+    """Where the review state of the dead letters in DLQ ``topic`` is kept."""
+    return dlq_state_topic(namespace, state_owner(topic, namespace, known))
 
 
 def retry_topic(main: str, delay: str) -> str:

@@ -15,9 +15,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Column, Table
 
-from frontdesk.cli.common import console, err_console, fail, friendly_errors, settings, topology
+from frontdesk.cli.common import (
+    console,
+    err_console,
+    fail,
+    friendly_errors,
+    settings,
+    table,
+    topology,
+)
 from frontdesk.connection import client_config
 from frontdesk.dlq import (
     ActionResult,
@@ -152,12 +159,12 @@ def list_(
         for line in lines:
             typer.echo("\t".join(line))
     else:
-        table = Table("dead-lettered", "tenant", "event type", "reason", "error", "try", "state")
-        # The id is what the other commands take: never truncate it.
-        table.columns.insert(0, Column("id", no_wrap=True))
+        # The id is what the other commands take: folded at a narrow width, never cut.
+        headers = ("id", "dead-lettered", "tenant", "event type", "reason", "error", "try", "state")
+        listing = table(*headers)
         for line in lines:
-            table.add_row(*(escape(c) for c in line))
-        console.print(table)
+            listing.add_row(*(escape(c) for c in line))
+        console.print(listing)
     err_console.print(f"{len(found)} dead letter(s)")
 
 
@@ -166,10 +173,10 @@ def _print_json(data: Any) -> None:
 
 
 def _print_table(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
-    table = Table(*columns)
+    out = table(*columns)
     for cells in rows:
-        table.add_row(*(escape(c) for c in cells))
-    console.print(table)
+        out.add_row(*(escape(c) for c in cells))
+    console.print(out)
 
 
 def _state_dict(state: StateRecord | None) -> dict[str, Any] | None:

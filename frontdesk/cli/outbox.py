@@ -10,6 +10,7 @@ import typer
 from frontdesk.cli.common import console, fail, friendly_errors
 from frontdesk.errors import DeliveryError
 from frontdesk.outbox import DEFAULT_TABLE, Relay, open_store
+from frontdesk.trace_export import TracingConfigError
 
 app = typer.Typer(help="Transactional outbox: create the table, run the relay, show backlog.")
 
@@ -44,12 +45,21 @@ def relay(
     table: Table = DEFAULT_TABLE,
     batch_size: Annotated[int, typer.Option(help="Rows per publish-and-mark round.")] = 500,
     until_empty: Annotated[bool, typer.Option(help="Exit once nothing is left.")] = False,
+    health_port: Annotated[
+        int | None, typer.Option(help="Serve /healthz and /readyz on this port.")
+    ] = None,
 ) -> None:
     """Publish unsent rows in order, marking each batch sent once Kafka confirmed it."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     store = open_store(db, table)
     with friendly_errors():
-        runner = Relay(store, on_batch=lambda n: console.print(f"published {n}"))
+        try:
+            runner = Relay(
+                store, on_batch=lambda n: console.print(f"published {n}"), health_port=health_port
+            )
+        except (TracingConfigError, OSError) as exc:
+            store.close()
+            fail(str(exc))
         try:
             stats = runner.run(until_empty=until_empty)
         except DeliveryError as exc:

@@ -19,7 +19,6 @@ from typing import IO, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from frontdesk.cli.common import (
     admin_client,
@@ -28,6 +27,7 @@ from frontdesk.cli.common import (
     fail,
     friendly_errors,
     settings,
+    table,
     topology,
 )
 from frontdesk.connection import client_config
@@ -256,9 +256,9 @@ def rewind(
             )
         except RewindRefused as exc:
             fail(str(exc), code=2)
-    table = Table("topic", "partition", "from", "to", title=f"group {group}")
+    moved = table("topic", "partition", "from", "to", title=f"group {group}")
     for c in changes:
         before = "-" if c.previous is None else str(c.previous)
-        table.add_row(c.topic, str(c.partition), before, str(c.new))
-    console.print(table)
+        moved.add_row(c.topic, str(c.partition), before, str(c.new))
+    console.print(moved)
     console.print("dry run: nothing changed" if dry_run else f"[green]rewound[/] {group}")

@@ -7,22 +7,29 @@ Every route that shows or changes a dead letter goes through the same three chec
 server: a session (`current_user`), the tenant scope (`scoped` for lists, `may_see` for one
 record, answering 404 so ids of other tenants cannot even be probed) and, for a POST, the
 CSRF token. Actions take two POSTs: *confirm* shows the plan (a dry run), *execute* acts.
+``/healthz`` and ``/readyz`` need no login and say nothing about dead letters
+(`frontdesk.health` describes their JSON).
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
+from confluent_kafka import KafkaException
 from fastapi import Depends, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from frontdesk.console.charts import bar_chart
 from frontdesk.console.overview import QueueMetricsProvider, build_overview
 from frontdesk.console.security import (
     Forbidden,
@@ -46,12 +53,20 @@ from frontdesk.dlq import (
     dlq_topics,
 )
 from frontdesk.dlq.actions import require_reason
+from frontdesk.errors import FrontdeskError
 from frontdesk.events import EVENT_TYPES
+from frontdesk.health import HealthState
 from frontdesk.queues import QueueType
 from frontdesk.replay.timing import parse_time
 
+log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from frontdesk.console.trends import TrendSampler
+
 HERE = Path(__file__).parent
 SESSION_HOURS = 8
+READY_CACHE_SECONDS = 5.0
+"""``/readyz`` asks Kafka at most this often (probes come every few seconds per replica)."""
 MAX_ACTION_IDS = 500
 """One form submission acts on at most this many dead letters: bigger jobs use the CLI."""
 
@@ -76,6 +91,8 @@ class ConsoleConfig:
     """Send the session cookie over HTTPS only: set it whenever TLS terminates in front."""
     page_size: int = 25
     providers: list[QueueMetricsProvider] = field(default_factory=list)
+    trends: TrendSampler | None = None
+    """Samples the overview's charts; its owner starts and stops it."""
 
 
 def create_app(config: ConsoleConfig) -> FastAPI:
@@ -140,6 +157,44 @@ def create_app(config: ConsoleConfig) -> FastAPI:
 
     # -- login ---------------------------------------------------------------------------
 
+    health = HealthState()
+    kafka_checked = [-READY_CACHE_SECONDS]
+    users_error = [""]
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        """Answered on the event loop itself: an answer proves the loop turns."""
+        health.beat()
+        ok, body = health.live()
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        """The users file loads, and Kafka answers (asked at most every few seconds)."""
+        health.beat()
+        try:
+            users.reload()
+            health.check("users", True, "the users file loads")
+        except (FrontdeskError, ValueError) as exc:
+            # Anyone may ask: the reason (a YAML error quotes the file's lines, hashes
+            # included) goes to the log only, once per distinct reason.
+            if str(exc) != users_error[0]:
+                users_error[0] = str(exc)
+                log.error("console not ready: %s", exc)
+            health.check("users", False, "the users file does not load; the console log says why")
+        now = time.monotonic()
+        if now - kafka_checked[0] >= READY_CACHE_SECONDS:
+            kafka_checked[0] = now
+            try:
+                found = review.existing(dlq_topic_names)
+            except KafkaException:
+                health.check("kafka", False, "no metadata from Kafka")
+            else:
+                detail = f"Kafka answers; {len(found)} of {len(dlq_topic_names)} DLQ topics exist"
+                health.check("kafka", True, detail)
+        ok, body = health.ready()
+        return JSONResponse(body, status_code=200 if ok else 503)
+
     @app.get("/login", response_class=HTMLResponse)
     def login_page(request: Request, next: str = "/") -> HTMLResponse:
         return render(request, "login.html", None, next=next, error=None)
@@ -174,7 +229,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request, user: UserDep) -> HTMLResponse:
-        rows = build_overview(review, user, config.providers)
+        rows = build_overview(review, user, config.providers, config.trends)
         return render(request, "overview.html", user, rows=rows, namespace=review.namespace)
 
     @app.get("/dlq", response_class=HTMLResponse)
@@ -245,6 +300,12 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             queues=[q.value for q in QueueType],
             event_types=sorted(EVENT_TYPES),
             query_string=_query_string(form),
+            reasons=bar_chart(
+                "Dead letters by reason (all that match)",
+                Counter(d.reason or "(none)" for d in found).most_common(),
+            )
+            if found
+            else None,
         )
 
     @app.get("/dlq/{dead_letter_id}", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,6 @@ from frontdesk.dlq.store import (
     StateRecord,
     audit_topic,
     now,
-    state_topic,
 )
 from frontdesk.replay.timing import to_millis
 
@@ -126,8 +125,10 @@ def execute(
     moves: Sequence[Move] = (),
     target: str | None = None,
     source: str = "cli",
+    known: Collection[str] | None = None,
 ) -> ActionResult:
-    """Write the moves, the state records and the audit record, all or nothing."""
+    """Write the moves, the state records and the audit record, all or nothing. ``known``:
+    the dedicated tenants with state topics of their own (`naming.state_owner`)."""
     at = now()
     audit = AuditRecord.new(
         action, dead_letters, actor=actor, reason=reason, at=at, target=target, source=source
@@ -160,7 +161,9 @@ def execute(
                 at=at,
                 redriven_to=redriven_to.get(str(dl.id)),
             )
-            producer.produce(state_topic(namespace), key=str(dl.id), value=record.to_json())
+            # Beside the DLQ it describes: a dedicated tenant's state is under its prefix.
+            topic = naming.dlq_state_topic_for(dl.id.topic, namespace, known)
+            producer.produce(topic, key=str(dl.id), value=record.to_json())
         producer.produce(audit_topic(namespace), key=audit.audit_id, value=audit.to_json())
         producer.commit_transaction(_TIMEOUT)
     except KafkaException as exc:

@@ -31,12 +31,16 @@ class DlqError(RuntimeError):
     """A review request that cannot be carried out (missing topic, unknown id, bad target)."""
 
 
-def reader_consumer(config: dict[str, Any]) -> Consumer:
+def reader_consumer(config: dict[str, Any], group: str | None = None) -> Consumer:
+    """A consumer for reading by hand-assigned ranges. ``group`` is the group its id goes
+    under (``<group>.reader-<uuid>``), so that a tenant's worker reads with the tenant's
+    group ACL: the client still looks up the coordinator of its group id."""
+    name = f"{group}.reader-" if group else "frontdesk-dlq-review-"
     return Consumer(
         {
             **config,
             # Required by the client but never joined: partitions are assigned by hand.
-            "group.id": f"frontdesk-dlq-review-{uuid.uuid4().hex}",
+            "group.id": f"{name}{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             # Ends a partition whose last offsets are transaction markers, not records.
             "enable.partition.eof": True,

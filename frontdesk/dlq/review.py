@@ -16,6 +16,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
+from frontdesk import naming
 from frontdesk.dlq import actions
 from frontdesk.dlq.actions import ActionResult
 from frontdesk.dlq.ids import DeadLetterId
@@ -65,7 +66,8 @@ class DlqReview:
             consumer.close()
 
     def state(self) -> dict[DeadLetterId, StateRecord]:
-        return read_state(self.config, self.namespace)
+        """Review state across tenants: the shared state topic and each dedicated tenant's."""
+        return read_state(self.config, self.namespace, self.topology.state_owners())
 
     def audit(self, last: int = 200) -> list[AuditRecord]:
         return read_audit(self.config, self.namespace, last=last)
@@ -225,8 +227,13 @@ class DlqReview:
     ) -> ActionResult:
         if not dead_letters:
             return ActionResult(action, [])
+        known = self.topology.dedicated_ids
+        owners = {naming.state_owner(d.id.topic, self.namespace, known) for d in dead_letters}
         ensure_topics(
-            AdminClient(self.config), self.namespace, self.topology.cluster.replication_factor
+            AdminClient(self.config),
+            self.namespace,
+            self.topology.cluster.replication_factor,
+            sorted(owners, key=lambda o: o or ""),
         )
         return actions.execute(
             self.config,
@@ -238,4 +245,5 @@ class DlqReview:
             moves=moves,
             target=target,
             source=source,
+            known=known,
         )

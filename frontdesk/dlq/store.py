@@ -2,7 +2,9 @@
 
 Kafka cannot delete one record, so "handled" is a fact written beside the dead letter:
 
-``<ns.>frontdesk.dlq.state`` (compacted, 1 partition)
+``<ns.>frontdesk.dlq.state`` (compacted, 1 partition), and for the dead letters of a
+dedicated tenant ``<ns.>tenant.<id>.frontdesk.dlq.state`` (under the tenant's prefix, so
+the tenant's own worker reads it with the tenant's ACLs; declared by the topology)
     key = the dead-letter id ``<dlq topic>:<partition>:<offset>`` (UTF-8); value = the
     JSON `StateRecord` of the latest action on it (``redrive``, ``discard`` or
     ``release``); a null value (tombstone) re-opens it. Compaction keeps the latest action
@@ -16,8 +18,8 @@ Kafka cannot delete one record, so "handled" is a fact written beside the dead l
     when, why. One record per action, however many dead letters it covered; compaction
     would lose the history of an id acted on twice, hence a second topic.
 
-Both are created on first use (idempotently) because the topology file declares the queues,
-not the review machinery. Values carry ``"version": 1`` so the format can grow.
+The shared ones are created on first use (idempotently) because the topology file declares
+the queues, not the review machinery. Values carry ``"version": 1`` so the format can grow.
 """
 
 from __future__ import annotations
@@ -29,65 +31,45 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 
+from frontdesk import naming
+from frontdesk.admin.ensure import create_missing
 from frontdesk.dlq.ids import DeadLetterId
 from frontdesk.dlq.model import DeadLetter
 from frontdesk.dlq.reader import read_ranges, reader_consumer
 from frontdesk.replay.source import PartitionRange
+from frontdesk.topology import audit_spec, dlq_state_spec
 
 Action = Literal["redrive", "discard", "release"]
 ACTIONS: tuple[Action, ...] = ("redrive", "discard", "release")
 FORMAT_VERSION = 1
 _TIMEOUT = 30.0
 
-STATE_SUFFIX = "frontdesk.dlq.state"
-AUDIT_SUFFIX = "frontdesk.audit"
 
-
-def state_topic(namespace: str | None = None) -> str:
-    return f"{namespace}.{STATE_SUFFIX}" if namespace else STATE_SUFFIX
+def state_topic(namespace: str | None = None, tenant_id: str | None = None) -> str:
+    """The review state topic of the pooled tenants' dead letters, or of a dedicated
+    tenant's (under its prefix: `frontdesk.naming.dlq_state_topic`)."""
+    return naming.dlq_state_topic(namespace, tenant_id)
 
 
 def audit_topic(namespace: str | None = None) -> str:
-    return f"{namespace}.{AUDIT_SUFFIX}" if namespace else AUDIT_SUFFIX
+    return naming.audit_topic(namespace)
 
 
-STATE_CONFIG = {
-    "cleanup.policy": "compact",
-    # Keep the state of a dead letter as long as the DLQ might still hold it (30d) and then
-    # some: compaction, not time, is what bounds this topic.
-    "retention.ms": "-1",
-    # A tombstone (re-open) must outlive a slow reader's scan of the topic.
-    "delete.retention.ms": str(7 * 86_400_000),
-}
-AUDIT_CONFIG = {
-    "cleanup.policy": "delete",
-    # An audit trail is kept until someone decides otherwise; lower it by hand if policy says.
-    "retention.ms": "-1",
-}
-
-
-def ensure_topics(admin: AdminClient, namespace: str | None, replication_factor: int = 1) -> None:
-    """Create the state and audit topics if missing; a no-op when they exist.
-
-    Two reviewers acting at once may both try to create them: "already exists" is success.
-    """
-    wanted = [
-        NewTopic(state_topic(namespace), 1, replication_factor, config=STATE_CONFIG),
-        NewTopic(audit_topic(namespace), 1, replication_factor, config=AUDIT_CONFIG),
-    ]
-    existing = admin.list_topics(timeout=_TIMEOUT).topics
-    missing = [t for t in wanted if t.topic not in existing]
-    if missing:
-        for future in admin.create_topics(missing, operation_timeout=_TIMEOUT).values():
-            try:
-                future.result(timeout=_TIMEOUT)
-            except KafkaException as exc:
-                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                    raise
+def ensure_topics(
+    admin: AdminClient,
+    namespace: str | None,
+    replication_factor: int = 1,
+    tenants: Iterable[str | None] = (None,),
+) -> None:
+    """Create the audit topic and the state topics of ``tenants`` (``None``: the shared
+    one) if missing; a no-op when they exist. A dedicated tenant's state topic is declared
+    by the topology; creating it here serves clusters applied before it was."""
+    specs = [audit_spec(namespace, replication_factor)]
+    specs += [dlq_state_spec(namespace, t, replication_factor) for t in dict.fromkeys(tenants)]
+    create_missing(admin, specs)
 
 
 def now() -> datetime:
@@ -215,7 +197,9 @@ def _int(text: Any) -> int | None:
     return int(text) if isinstance(text, str) and text.isdigit() else None
 
 
-def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[Any]:
+def read_topic(config: dict[str, Any], topic: str, last: int | None = None) -> Iterator[Any]:
+    """The committed records of ``topic`` up to its end as it is now (the ``last`` ones of
+    each partition when given); nothing when the topic does not exist."""
     consumer = reader_consumer(config)
     try:
         meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
@@ -233,23 +217,43 @@ def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[An
         consumer.close()
 
 
-def read_state(config: dict[str, Any], namespace: str | None) -> dict[DeadLetterId, StateRecord]:
-    """The current state of every handled dead letter (an empty map before first use)."""
+def read_state(
+    config: dict[str, Any], namespace: str | None, tenants: Iterable[str | None] = (None,)
+) -> dict[DeadLetterId, StateRecord]:
+    """The current state of every handled dead letter whose state lives in the state topics
+    of ``tenants`` (``None``: the shared one); an empty map before first use.
+
+    A dedicated tenant may write its own state topic, so a record there counts only for a
+    dead letter of that tenant's DLQ topics: it cannot mark another tenant's handled. The
+    shared topic is the platform's (and kept the state of every tenant's dead letters
+    before dedicated tenants had their own), so it counts for every dead letter, and a
+    tenant's topic, read after it, has the last word on that tenant's."""
     state: dict[DeadLetterId, StateRecord] = {}
-    for msg in _ranges(config, state_topic(namespace), None):
-        raw_key = msg.key()
-        if raw_key is None:
-            continue
-        try:
-            dl_id = DeadLetterId.parse(raw_key.decode("utf-8", errors="replace"))
-        except ValueError:
-            continue  # not written by us; one stray record must not hide every state
-        value = msg.value()
-        if value is None:
-            state.pop(dl_id, None)
-        else:
-            state[dl_id] = StateRecord.from_json(value)
+    for tenant in dict.fromkeys(tenants):
+        topic = state_topic(namespace, tenant)
+        for msg in read_topic(config, topic, None):
+            _apply_state(state, msg, topic, namespace)
     return state
+
+
+def _apply_state(
+    state: dict[DeadLetterId, StateRecord], msg: Any, topic: str, namespace: str | None
+) -> None:
+    raw_key = msg.key()
+    if raw_key is None:
+        return
+    try:
+        dl_id = DeadLetterId.parse(raw_key.decode("utf-8", errors="replace"))
+    except ValueError:
+        return  # not written by us; one stray record must not hide every state
+    owner = naming.state_owner(topic, namespace)
+    if owner is not None and naming.state_owner(dl_id.topic, namespace) != owner:
+        return  # a tenant's record about a dead letter that is not the tenant's
+    value = msg.value()
+    if value is None:
+        state.pop(dl_id, None)
+    else:
+        state[dl_id] = StateRecord.from_json(value)
 
 
 def read_audit(
@@ -258,7 +262,7 @@ def read_audit(
     """The ``last`` audit records, newest first."""
     records = [
         AuditRecord.from_json(msg.value())
-        for msg in _ranges(config, audit_topic(namespace), last)
+        for msg in read_topic(config, audit_topic(namespace), last)
         if msg.value() is not None
     ]
     return sorted(records, key=lambda r: r.at, reverse=True)

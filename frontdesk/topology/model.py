@@ -150,6 +150,65 @@ def _ms(duration: str) -> str:
     return str(naming.parse_duration_ms(duration))
 
 
+# -- the runtime's internal state topics -------------------------------------------------
+# Held keys and DLQ review state are compacted topics of one partition. The pooled tenants
+# share one copy per namespace, created on first use by the platform's workers and
+# reviewers (as is the audit trail); each dedicated tenant has its own under its prefix,
+# declared here so that `topics apply` creates it and the tenant's prefixed ACLs cover it.
+
+HELD_CONFIG = {
+    "cleanup.policy": "compact",
+    # A dead-lettered key may stay held for weeks: compaction, not time, bounds the topic.
+    "retention.ms": "-1",
+    # Tombstones of released keys must outlive a new owner's read of the whole topic.
+    "delete.retention.ms": str(86_400_000),
+}
+DLQ_STATE_CONFIG = {
+    "cleanup.policy": "compact",
+    # Keep the state of a dead letter as long as the DLQ might still hold it (30d) and then
+    # some: compaction, not time, is what bounds this topic.
+    "retention.ms": "-1",
+    # A tombstone (re-open) must outlive a slow reader's scan of the topic.
+    "delete.retention.ms": str(7 * 86_400_000),
+}
+AUDIT_CONFIG = {
+    "cleanup.policy": "delete",
+    # An audit trail is kept until someone decides otherwise; lower it by hand if policy says.
+    "retention.ms": "-1",
+}
+
+
+def held_spec(
+    namespace: str | None, tenant_id: str | None, replication_factor: int = 1
+) -> TopicSpec:
+    """The held-keys state topic of one owner (a dedicated tenant, or ``None`` for the
+    pooled tenants' shared one)."""
+    name = naming.held_topic(namespace, tenant_id)
+    return TopicSpec(name, 1, replication_factor, dict(HELD_CONFIG))
+
+
+def dlq_state_spec(
+    namespace: str | None, tenant_id: str | None, replication_factor: int = 1
+) -> TopicSpec:
+    """The DLQ review state topic of one owner (as `held_spec`)."""
+    name = naming.dlq_state_topic(namespace, tenant_id)
+    return TopicSpec(name, 1, replication_factor, dict(DLQ_STATE_CONFIG))
+
+
+def state_specs(
+    namespace: str | None, tenant_id: str | None, replication_factor: int = 1
+) -> list[TopicSpec]:
+    """Both internal state topics of one owner."""
+    return [
+        held_spec(namespace, tenant_id, replication_factor),
+        dlq_state_spec(namespace, tenant_id, replication_factor),
+    ]
+
+
+def audit_spec(namespace: str | None, replication_factor: int = 1) -> TopicSpec:
+    return TopicSpec(naming.audit_topic(namespace), 1, replication_factor, dict(AUDIT_CONFIG))
+
+
 class Topology(_Strict):
     cluster: ClusterSpec = Field(default_factory=ClusterSpec)
     queues: dict[QueueType, QueueSpec]
@@ -202,6 +261,17 @@ class Topology(_Strict):
             naming.main_topic(queue, t.id, self.namespace) for t in self.dedicated_tenants()
         ]
 
+    def state_owners(self) -> list[str | None]:
+        """Whose internal state topics exist: ``None`` (the pooled tenants' shared ones)
+        and every dedicated tenant (under its prefix)."""
+        return [None, *(t.id for t in self.dedicated_tenants())]
+
+    @property
+    def dedicated_ids(self) -> frozenset[str]:
+        """The dedicated tenants' ids: those whose internal state topics exist (the
+        ``known`` of `frontdesk.naming.state_owner`)."""
+        return frozenset(t.id for t in self.dedicated_tenants())
+
     def retry_delays(self, queue: QueueType) -> list[str]:
         return list(self.queues[queue].retry.tiers)
 
@@ -252,6 +322,10 @@ class Topology(_Strict):
                         {"retention.ms": _ms(q.dlq.retention), "max.message.bytes": handoff},
                     )
                 )
+            if owner is not None:
+                # A dedicated tenant's held keys and DLQ state live under its prefix, so
+                # its own worker needs no ACL beyond the tenant's.
+                specs.extend(state_specs(self.namespace, owner.id, rf))
         specs.append(self.schemas_topic())
         return specs
 

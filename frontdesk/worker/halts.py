@@ -27,15 +27,18 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import KafkaException
 
+from frontdesk import naming
+from frontdesk.dlq.store import read_topic
 from frontdesk.queues import QueueType
 from frontdesk.topology import Topology
-from frontdesk.worker.holds import FORMAT_VERSION, Refreshed, latest_state
+from frontdesk.worker.holds import FORMAT_VERSION, Refreshed
 
 HALT_PREFIX = "halt|"
 REFRESH_S = 60.0
@@ -110,12 +113,26 @@ class TenantHalt:
 
 
 def halted_tenants(
-    config: dict[str, Any], namespace: str | None, *, tenant: str | None = None
+    config: dict[str, Any],
+    namespace: str | None,
+    *,
+    owners: Iterable[str | None] = (None,),
+    tenant: str | None = None,
 ) -> list[TenantHalt]:
-    """Every tenant halted now by a live worker of the namespace's groups, oldest first."""
+    """Every tenant halted now by a live worker, oldest first, as said in the held-keys
+    topics of ``owners`` (``None``: the shared one, where workers serving every tenant
+    write; a dedicated tenant's own worker writes the tenant's)."""
     fresh = time.time_ns() // 1_000_000 - STALE_MS
+    latest: dict[str, bytes | None] = {}
+    for owner in owners:
+        for msg in read_topic(config, naming.held_topic(namespace, owner)):
+            key = (msg.key() or b"").decode("utf-8", "replace")
+            if key.startswith(HALT_PREFIX):
+                latest[key] = msg.value()
     out = []
-    for raw in latest_state(config, namespace, HALT_PREFIX).values():
+    for raw in latest.values():
+        if raw is None:
+            continue
         with contextlib.suppress(KeyError, TypeError, ValueError):
             halt = TenantHalt.from_json(raw)
             if halt.updated >= fresh and (tenant is None or halt.tenant == tenant):
@@ -130,7 +147,10 @@ class HaltedTenantsProvider:
     def __init__(self, config: dict[str, Any], topology: Topology, ttl: float = 5.0) -> None:
         self.config = config
         self.topology = topology
-        self._all = Refreshed(ttl, lambda: halted_tenants(config, topology.namespace))
+        self._all = Refreshed(
+            ttl,
+            lambda: halted_tenants(config, topology.namespace, owners=topology.state_owners()),
+        )
 
     def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
         try:

@@ -39,7 +39,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
-from frontdesk import headers, naming
+from frontdesk import access, headers, naming
 from frontdesk.worker.errors import WorkerFencedError
 
 log = logging.getLogger(__name__)
@@ -247,8 +247,11 @@ def dlq_headers(
     now_ms: int,
     worker_id: str,
     trace_id: str | None = None,
+    trace: dict[str, str] | None = None,
 ) -> headers.Headers:
-    """Headers for a dead letter: why, what was raised, where it came from, who sent it."""
+    """Headers for a dead letter: why, what was raised, where it came from, who sent it.
+    ``trace`` (``traceparent``/``tracestate``) names the dead-lettering span, so that a
+    redriven event continues the trace from there."""
     updates = _history(record_headers, source, now_ms)
     updates.update(
         {
@@ -264,6 +267,8 @@ def dlq_headers(
         updates[headers.STACK_TRACE] = stack_trace(error)
     if trace_id:
         updates[headers.TRACE_ID] = trace_id
+    if trace:
+        updates.update(trace)
     # A DLQ record is not waiting for anything.
     return [(k, v) for k, v in headers.replace(record_headers, updates) if k != headers.DUE_AT]
 
@@ -329,9 +334,12 @@ class TransactionalCommitter:
         config: dict[str, Any],
         transactional_id: str,
         timeout: float = 30.0,
+        group: str | None = None,
         max_message_bytes: int = 1_000_000,
     ):
         self.transactional_id = transactional_id
+        self.group = group
+        """The consumer group whose offsets the transactions commit (named in errors)."""
         self.timeout = timeout
         self._producer = Producer(
             {
@@ -358,6 +366,9 @@ class TransactionalCommitter:
         (``UNSTABLE_OFFSET_COMMIT``) until it is aborted or the id is fenced."""
         self._parked_to: dict[str, int] = {}
         self._oversized: list[Forward] = []
+        self._config = config
+        self._refused: tuple[KafkaError, str] | None = None
+        """An authorization failure of a record of this transaction, and its topic."""
         self.in_call: tuple[str, float] | None = None
         """The librdkafka call running now and when it started (monotonic), or ``None``."""
 
@@ -412,7 +423,7 @@ class TransactionalCommitter:
             with contextlib.suppress(HandoffAbortedError):
                 self._abort()  # one that fails leaves `open` set: `abort_open` tries again
             self._producer.poll(0)  # delivery reports of the aborted records
-            if self._oversized:
+            if self._oversized and isinstance(error, HandoffAbortedError):
                 oversized, self._oversized = self._oversized, []
                 raise ForwardTooLargeError(
                     f"{len(oversized)} forward(s) too large for their topics", oversized
@@ -430,6 +441,7 @@ class TransactionalCommitter:
         self._oversized = []
         for fw in forwards:
             record_headers: list[tuple[str, str | bytes | None]] = list(fw.headers)
+            delivered = self._delivery_callback(fw)
             while True:
                 try:
                     self._producer.produce(
@@ -437,7 +449,7 @@ class TransactionalCommitter:
                         key=fw.key,
                         value=fw.value,
                         headers=record_headers,
-                        on_delivery=self._delivery_callback(fw),
+                        on_delivery=delivered,
                     )
                     break
                 except BufferError:
@@ -450,16 +462,19 @@ class TransactionalCommitter:
         self._producer.poll(0)
 
     def _delivery_callback(self, fw: Forward) -> Any:
-        """Note a forward the broker refused for its size, and where a park landed."""
+        """Note a forward refused for its size or for an ACL, and where a park landed."""
 
         def delivered(err: KafkaError | None, msg: Any) -> None:
             if err is not None:
                 if err.code() in _TOO_LARGE_CODES:
                     self._oversized.append(fw)
+                elif access.is_denied(err) and self._refused is None:
+                    self._refused = (err, fw.topic)  # named when the commit fails
                 return
             offset = msg.offset()
             if fw.kind == "park" and offset is not None and offset >= 0:
-                self._parked_to[fw.reason] = max(self._parked_to.get(fw.reason, 0), offset + 1)
+                hold_id = fw.reason
+                self._parked_to[hold_id] = max(self._parked_to.get(hold_id, 0), offset + 1)
 
         return delivered
 
@@ -524,6 +539,13 @@ class TransactionalCommitter:
 
     def _classify(self, exc: KafkaException) -> Exception:
         err: KafkaError = exc.args[0]
+        refused, self._refused = self._refused, None
+        if refused is not None:  # retrying cannot help: say which topic lacks the ACL
+            return access.denied(refused[0], refused[1], "WRITE", self._config)
+        if err.code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+            return access.denied(err, self.transactional_id, "WRITE", self._config)
+        if err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
+            return access.denied(err, self.group or "(the worker's)", "READ", self._config)
         if err.fatal() or err.code() in (
             KafkaError._FENCED,
             KafkaError.PRODUCER_FENCED,

@@ -52,11 +52,11 @@ class HoldingMixin:
 
     group_id: str
     worker_id: str
+    namespace: str | None
+    _known: frozenset[str]
     counts: dict[str, int]
     _holds: HoldTable | None
     _follower: StateFollower | None
-    _held_topic: str
-    _dlq_state_topic: str
     _free_forwards: list[Forward]
     _parts: dict[tuple[str, int], Partition]
     _scheduler: KeyScheduler[Job]
@@ -184,7 +184,7 @@ class HoldingMixin:
         return outcome
 
     def _with_holder_status(
-        self, rh: list[tuple[str, bytes]], event: Event, outcome: Outcome
+        self, job: Job, rh: list[tuple[str, bytes]], event: Event, outcome: Outcome
     ) -> Outcome:
         """A holding event handled here: tell its holds' owners (through the state topic).
 
@@ -205,7 +205,7 @@ class HoldingMixin:
             )
             forwards.append(
                 Forward(
-                    self._held_topic,
+                    self._held_topic_of(job.part.topic),
                     holder_key(hold_id).encode(),
                     record.to_json(),
                     [],
@@ -217,16 +217,23 @@ class HoldingMixin:
 
     # -- learning of resolutions ---------------------------------------------------------
 
+    def _held_topic_of(self, topic: str) -> str:
+        """The held-keys topic of the tenant owning ``topic`` (shared for pooled topics):
+        a hold and its holder's status are kept where that tenant's worker reads them."""
+        return naming.held_topic_for(topic, self.namespace, self._known)
+
     def _on_state(self, topic: str, key: str, value: bytes | None) -> None:
-        """A record of the held-keys or DLQ state topic (on the loop, in topic order)."""
+        """A record of a held-keys or DLQ state topic (on the loop, in topic order); it
+        counts only for the holds of the tenant whose topic it came from."""
         table = self._holds
         if table is None:
             return
-        if topic == self._held_topic:
-            hold = table.apply_state(key, value)
+        owner = naming.state_owner(topic, self.namespace, self._known)
+        if topic == naming.held_topic(self.namespace, owner):
+            hold = table.apply_state(key, value, owner)
             candidates = [hold] if hold is not None else []
-        elif topic == self._dlq_state_topic:
-            candidates = table.apply_dlq_state(value)
+        elif topic == naming.dlq_state_topic(self.namespace, owner):
+            candidates = table.apply_dlq_state(value, owner)
         else:
             return
         for hold in candidates:
@@ -360,7 +367,12 @@ class HoldingMixin:
         self._holds.remove(hold)
         self._free_forwards.append(
             Forward(
-                self._held_topic, holder_key(hold.hold_id).encode(), None, [], "state", "holder"
+                self._held_topic_of(hold.topic),
+                holder_key(hold.hold_id).encode(),
+                None,
+                [],
+                "state",
+                "holder",
             )
         )
         self.counts["released"] += 1
@@ -398,9 +410,8 @@ class HoldingMixin:
         forwards, taken = [], []
         for hold in self._holds.dirty():
             value = None if hold.removed else hold.to_json()
-            forwards.append(
-                Forward(self._held_topic, hold.state_key.encode(), value, [], "state", "hold")
-            )
+            topic = self._held_topic_of(hold.topic)
+            forwards.append(Forward(topic, hold.state_key.encode(), value, [], "state", "hold"))
             taken.append((hold, hold.dirty))
         return forwards, taken
 

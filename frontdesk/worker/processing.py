@@ -174,7 +174,7 @@ class ProcessingMixin(HoldingMixin):
         outcome = self._fit(outcome)
         if held:
             outcome = self._after_ordered(job, hold, event, outcome)
-        return self._with_holder_status(rh, event, outcome)
+        return self._with_holder_status(job, rh, event, outcome)
 
     def _latest_due_ms(self, job: Job) -> int | None:
         """On a retry tier: the latest due time the runtime could have written (now plus
@@ -260,7 +260,6 @@ class ProcessingMixin(HoldingMixin):
             if tripped is not None and retryable:
                 diverted = self._divert(job, event, rh, tripped, f"{type(exc).__name__}: {exc}")
                 if diverted is not None:
-                    self._metrics.failed.add(1, {**attrs, "outcome": "divert"})
                     return diverted
             retry_after = retry_after_of(exc)
             retry_after_ms = int(retry_after * 1000) if retry_after else None
@@ -274,9 +273,9 @@ class ProcessingMixin(HoldingMixin):
                 )  # fmt: skip
             self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
             now = now_ms()
-            trace_carrier: dict[str, str] = {}
-            if self._tracing:
-                propagate.inject(trace_carrier)
+            main = self._main_of(job)
+            retry_topic = naming.retry_topic(main, tier)
+            trace_carrier = self._handoff_span("retry", retry_topic) if self._tracing else None
             due = policy.due_at_ms(tier, now)
             if retry_after_ms:
                 due = max(due, now + retry_after_ms)
@@ -289,10 +288,7 @@ class ProcessingMixin(HoldingMixin):
                 due_ms=due,
                 trace=trace_carrier,
             )
-            main = self._main_of(job)
-            forward = Forward(
-                naming.retry_topic(main, tier), msg.key(), msg.value(), fwd_headers, "retry", tier
-            )
+            forward = Forward(retry_topic, msg.key(), msg.value(), fwd_headers, "retry", tier)
             return Outcome([forward])
         for dep in deps:
             self._breakers.get(dep).record(False, time.monotonic())
@@ -418,6 +414,17 @@ class ProcessingMixin(HoldingMixin):
             now_ms=now,
         )
         self.counts["diverted"] += 1
+        # Every divert counts once, whether a failed call tripped the breaker or the breaker
+        # was already open: what left this queue for the fallback must add up there.
+        self._metrics.failed.add(
+            1,
+            {
+                "queue": self._queue_attr,
+                "tenant": event.meta.tenant_id,
+                "event_type": event.event_type,
+                "outcome": "divert",
+            },
+        )
         dlq = naming.dlq_topic(self._main_of(job))
         forward = Forward(
             target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency, dlq
@@ -496,6 +503,8 @@ class ProcessingMixin(HoldingMixin):
             )
         context = span.get_span_context()
         trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        dlq_topic = naming.dlq_topic(self._main_of(job))
+        trace_carrier = self._handoff_span("dead-letter", dlq_topic) if self._tracing else None
         fwd_headers = dlq_headers(
             rh,
             source=self._source(job),
@@ -505,9 +514,10 @@ class ProcessingMixin(HoldingMixin):
             now_ms=now_ms(),
             worker_id=self.worker_id,
             trace_id=trace_id,
+            trace=trace_carrier,
         )
         forward = Forward(
-            naming.dlq_topic(self._main_of(job)),
+            dlq_topic,
             job.msg.key(),
             job.msg.value(),
             fwd_headers,
@@ -524,6 +534,25 @@ class ProcessingMixin(HoldingMixin):
             str(error)[:200],
         )
         return Outcome([forward], dead=True)
+
+    def _handoff_span(self, operation: str, topic: str) -> dict[str, str]:
+        """A PRODUCER span for handing the record to ``topic``, a child of the attempt's
+        span; the trace headers naming it, for the forwarded record. It marks the decision:
+        the record is written by the next checkpoint transaction."""
+        span = self._tracer.start_span(
+            f"{operation} {topic}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "frontdesk.handoff": operation,
+            },
+        )
+        span.end()
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))
+        return carrier
 
     def _idempotency_store(self) -> IdempotencyStore:
         if self._store is None:

@@ -7,36 +7,19 @@ produce and consume on `tenant.a.*` and is refused on tenant B's topics and grou
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._scram import (
-    ScramCredentialInfo,
-    ScramMechanism,
-    UserScramCredentialUpsertion,
-)
 
 from frontdesk.admin.acls import apply_acls, plan_acls
 from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.topology.model import parse_topology
 from tests.support.kafka import Cluster, unique
+from tests.support.secure import add_user, as_user, consume_first, retry
 
 pytestmark = pytest.mark.secure
-
-
-def _add_user(admin: AdminClient, name: str, password: str) -> None:
-    upsert = UserScramCredentialUpsertion(
-        name, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), password.encode()
-    )
-    for future in admin.alter_user_scram_credentials([upsert]).values():
-        future.result(timeout=30)
-
-
-def _as(cluster: Cluster, user: str, password: str) -> dict[str, Any]:
-    return {**cluster.config, "sasl.username": user, "sasl.password": password}
 
 
 def _produce(conf: dict[str, Any], topic: str) -> KafkaError | None:
@@ -46,34 +29,6 @@ def _produce(conf: dict[str, Any], topic: str) -> KafkaError | None:
     producer.flush(15)
     assert errors, "no delivery report"
     return errors[0]
-
-
-def _consume(conf: dict[str, Any], topic: str, group: str) -> KafkaError | bytes:
-    consumer = Consumer({**conf, "group.id": group, "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None:
-                continue
-            if msg.error():
-                return msg.error()
-            value: bytes = msg.value()
-            return value
-        raise AssertionError("neither a record nor an error within 20 s")
-    finally:
-        consumer.close()
-
-
-def _retry(check: Any, attempts: int = 20) -> Any:
-    """ACLs and SCRAM credentials propagate asynchronously: retry the first use briefly."""
-    for _ in range(attempts - 1):
-        try:
-            return check()
-        except (AssertionError, KafkaException):
-            time.sleep(0.5)
-    return check()
 
 
 def test_tenant_reaches_only_its_own_topics_and_groups(secure_kafka: Cluster) -> None:
@@ -95,26 +50,26 @@ tenants:
     assert len(acl_plan.grant) == 2 * 9
     apply_acls(admin, acl_plan)
     assert plan_acls(admin, topology).empty  # idempotent
-    _add_user(admin, a, "secret-a")
-    _add_user(admin, b, "secret-b")
-    tenant_a = _as(secure_kafka, a, "secret-a")
+    add_user(admin, a, "secret-a")
+    add_user(admin, b, "secret-b")
+    tenant_a = as_user(secure_kafka, a, "secret-a")
     own, other = f"{ns}.tenant.{a}.operational", f"{ns}.tenant.{b}.operational"
 
     def produce_own() -> None:
         assert _produce(tenant_a, own) is None
 
-    _retry(produce_own)
-    assert _consume(tenant_a, own, f"{ns}.tenant.{a}.reader") == b"v"
+    retry(produce_own)
+    assert consume_first(tenant_a, own, f"{ns}.tenant.{a}.reader") == b"v"
 
     refused = _produce(tenant_a, other)
     assert refused is not None
     assert refused.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
-    read_other = _consume(tenant_a, other, f"{ns}.tenant.{a}.reader2")
+    read_other = consume_first(tenant_a, other, f"{ns}.tenant.{a}.reader2")
     assert isinstance(read_other, KafkaError)
     assert read_other.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
-    other_group = _consume(tenant_a, own, f"{ns}.tenant.{b}.reader")
+    other_group = consume_first(tenant_a, own, f"{ns}.tenant.{b}.reader")
     assert isinstance(other_group, KafkaError)
     assert other_group.code() == KafkaError.GROUP_AUTHORIZATION_FAILED
 

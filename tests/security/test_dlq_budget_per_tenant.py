@@ -30,15 +30,13 @@ from tests.integration.worker.harness import (
     WorkerProcess,
     drain_all,
     eventually,
-    free_port,
     header,
     make_topology,
-    sample,
     sample_group,
-    scrape,
     settled,
 )
 from tests.support.events import booking, publish
+from tests.support.http import free_port, sample, scrape
 from tests.support.kafka import Cluster
 
 

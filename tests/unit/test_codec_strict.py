@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
-from io import BytesIO
-from typing import Any
 
 import pytest
-from fastavro import schemaless_writer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from frontdesk.codec import decode, encode
 from frontdesk.contracts import default_registry
-from frontdesk.contracts.registry import SchemaVersion
 from frontdesk.contracts.samples import sample_event
 from frontdesk.contracts.strict import (
     DEFAULT_MAX_ITEMS,
@@ -27,47 +23,20 @@ from frontdesk.contracts.strict import (
     compile_check,
     decimal_max_bytes,
 )
-from frontdesk.contracts.writer import decimal_bytes, write_long
+from frontdesk.contracts.writer import decimal_bytes
 from frontdesk.errors import DecodeError, EventValidationError, MalformedEventError
 from tests.support.events import booking
+from tests.support.wire import (
+    field_spans,
+    message,
+    mutable_kind,
+    mutate,
+    overlong,
+    replace,
+    varint,
+)
 
 REGISTRY = default_registry()
-
-
-def _long(value: int) -> bytes:
-    out = bytearray()
-    write_long(out, value)
-    return bytes(out)
-
-
-def _overlong(value: int, size: int) -> bytes:
-    """The varint of `value` padded with continuation bytes to `size` bytes."""
-    raw = bytearray(_long(value))
-    raw[-1] |= 0x80
-    raw += b"\x80" * (size - len(raw) - 1) + b"\x00"
-    return bytes(raw)
-
-
-def _fields(version: SchemaVersion, datum: dict[str, Any]) -> list[tuple[dict[str, Any], int, int]]:
-    """Each top-level field with where its encoding starts and ends in the message: a record
-    is the concatenation of its fields, so a record of the first k fields ends at field k."""
-    spans, start = [], 10
-    fields = version.schema["fields"]
-    for k, field in enumerate(fields, 1):
-        prefix = {**version.schema, "fields": fields[:k]}
-        out = BytesIO()
-        schemaless_writer(out, prefix, {f["name"]: datum[f["name"]] for f in fields[:k]})
-        end = 10 + len(out.getvalue())
-        spans.append((field, start, end))
-        start = end
-    return spans
-
-
-def _message(version: SchemaVersion, datum: dict[str, Any]) -> bytes:
-    out = BytesIO()
-    out.write(version.header)
-    schemaless_writer(out, version.parsed, datum)
-    return out.getvalue()
 
 
 def _malformed(data: bytes, field: str) -> MalformedEventError:
@@ -82,25 +51,21 @@ def _malformed(data: bytes, field: str) -> MalformedEventError:
 def _booking_fields() -> tuple[bytes, dict[str, tuple[int, int]]]:
     version = REGISTRY.latest("BookingCreated")
     datum = booking(unit_id="U1").model_dump()
-    data = _message(version, datum)
-    return data, {f["name"]: (s, e) for f, s, e in _fields(version, datum)}
-
-
-def _replace(data: bytes, span: tuple[int, int], new: bytes) -> bytes:
-    return data[: span[0]] + new + data[span[1] :]
+    data = message(version, datum)
+    return data, {f["name"]: (s, e) for f, s, e in field_spans(version, datum)}
 
 
 def test_f1_negative_enum_index() -> None:
     data, spans = _booking_fields()
-    _malformed(_replace(data, spans["status"], _long(-1)), "status")
-    _malformed(_replace(data, spans["status"], _long(3)), "status")
+    _malformed(replace(data, spans["status"], varint(-1)), "status")
+    _malformed(replace(data, spans["status"], varint(3)), "status")
 
 
 def test_f2_negative_union_index() -> None:
     data, spans = _booking_fields()
     start, _ = spans["unit_id"]
-    _malformed(data[:start] + _long(-1) + data[start + 1 :], "unit_id")
-    _malformed(data[:start] + _long(2) + data[start + 1 :], "unit_id")
+    _malformed(data[:start] + varint(-1) + data[start + 1 :], "unit_id")
+    _malformed(data[:start] + varint(2) + data[start + 1 :], "unit_id")
 
 
 def test_f3_boolean_byte_other_than_0_or_1() -> None:
@@ -115,15 +80,15 @@ def test_f3_boolean_byte_other_than_0_or_1() -> None:
 
 def test_f4_overlong_varints() -> None:
     data, spans = _booking_fields()
-    _malformed(_replace(data, spans["adults"], _overlong(2, 6)), "adults")  # int: over 5 bytes
-    _malformed(_replace(data, spans["adults"], _long(2**31)), "adults")  # int out of range
-    assert decode(_replace(data, spans["adults"], _overlong(2, 5))).adults == 2  # as Java
+    _malformed(replace(data, spans["adults"], overlong(2, 6)), "adults")  # int: over 5 bytes
+    _malformed(replace(data, spans["adults"], varint(2**31)), "adults")  # int out of range
+    assert decode(replace(data, spans["adults"], overlong(2, 5))).adults == 2  # as Java
     meta_long = {"type": "record", "name": "R", "fields": [{"name": "n", "type": "long"}]}
     check = compile_check(meta_long)
-    assert check(_overlong(7, 10), 0) == 10
+    assert check(overlong(7, 10), 0) == 10
     for size in (11, 20):
         with pytest.raises(StrictError, match="longer than 10 bytes"):
-            check(_overlong(7, size), 0)
+            check(overlong(7, size), 0)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +115,7 @@ def test_uuid_in_either_case_reads_as_java_reads_it() -> None:
 
 def test_f6_zero_length_decimal() -> None:
     data, spans = _booking_fields()
-    _malformed(_replace(data, spans["total_amount"], _long(0)), "total_amount")
+    _malformed(replace(data, spans["total_amount"], varint(0)), "total_amount")
 
 
 def test_decimal_longer_than_its_precision_needs() -> None:
@@ -158,19 +123,19 @@ def test_decimal_longer_than_its_precision_needs() -> None:
     limit = decimal_max_bytes(12)
     assert limit == 6
     error = _malformed(
-        _replace(data, spans["total_amount"], _long(limit + 1) + b"\x01" * (limit + 1)),
+        replace(data, spans["total_amount"], varint(limit + 1) + b"\x01" * (limit + 1)),
         "total_amount",
     )
     assert "over the limit of 6" in str(error)
-    huge = _replace(data, spans["total_amount"], _long(1_000_000) + b"\x01" * 1_000_000)
+    huge = replace(data, spans["total_amount"], varint(1_000_000) + b"\x01" * 1_000_000)
     _malformed(huge, "total_amount")  # refused before any of it is read
 
 
 def test_string_over_the_default_limit() -> None:
     data, spans = _booking_fields()
     value = b"x" * (DEFAULT_MAX_LENGTH + 1)
-    _malformed(_replace(data, spans["guest_name"], _long(len(value)) + value), "guest_name")
-    _malformed(_replace(data, spans["guest_name"], _long(-5)), "guest_name")
+    _malformed(replace(data, spans["guest_name"], varint(len(value)) + value), "guest_name")
+    _malformed(replace(data, spans["guest_name"], varint(-5)), "guest_name")
 
 
 def test_contract_limits_on_fields() -> None:
@@ -188,13 +153,13 @@ def test_contract_limits_on_fields() -> None:
     with pytest.raises(StrictError, match="over the limit of 3"):
         check(b"\x08abcd\x00\x00", 0)
     with pytest.raises(StrictError, match="more than 2 items") as caught:
-        check(b"\x00" + _long(3) + b"\x00", 0)
+        check(b"\x00" + varint(3) + b"\x00", 0)
     assert caught.value.field == "a"
     # A block count of 2^62 null items would take forever without the limit.
     with pytest.raises(StrictError, match=f"more than {DEFAULT_MAX_ITEMS} items"):
-        check(b"\x00\x00" + _long(2**62), 0)
+        check(b"\x00\x00" + varint(2**62), 0)
     # Negative block counts (count, then the block's byte size) are valid Avro.
-    assert check(b"\x00\x00" + _long(-1) + _long(2) + b"\x02k\x02" + b"\x00", 0) == 8
+    assert check(b"\x00\x00" + varint(-1) + varint(2) + b"\x02k\x02" + b"\x00", 0) == 8
 
 
 def test_int_out_of_range_is_refused_by_the_compiled_writer() -> None:
@@ -217,37 +182,7 @@ def test_negative_decimals_are_minimal_twos_complement_like_java() -> None:
 # --- mutations of valid messages of every type ------------------------------------------
 
 
-def _kind(schema: Any) -> str | None:
-    if isinstance(schema, list):
-        return "union"
-    if isinstance(schema, dict):
-        if schema.get("type") == "enum":
-            return "enum"
-        if schema.get("logicalType") == "decimal":
-            return "decimal"
-        if schema.get("type") in ("int", "long", "boolean") and "logicalType" not in schema:
-            return str(schema["type"])
-    if schema in ("int", "long", "boolean"):
-        return str(schema)
-    return None
-
-
-_VERSIONS = [v for v in REGISTRY if any(_kind(f["type"]) for f in v.schema["fields"])]
-
-
-def _mutations(kind: str, original: bytes, rng: st.DataObject) -> bytes:
-    match kind:
-        case "enum" | "union":
-            return _long(rng.draw(st.integers(-(2**31), -1)))
-        case "boolean":
-            return bytes([rng.draw(st.integers(2, 255))])
-        case "int":
-            return _overlong(0, rng.draw(st.integers(6, 20)))
-        case "long":
-            return _overlong(0, rng.draw(st.integers(11, 20)))
-        case "decimal":
-            return _long(0)
-    raise AssertionError(kind)
+_VERSIONS = [v for v in REGISTRY if any(mutable_kind(f["type"]) for f in v.schema["fields"])]
 
 
 @pytest.mark.fuzz
@@ -256,14 +191,7 @@ def _mutations(kind: str, original: bytes, rng: st.DataObject) -> bytes:
 def test_mutations_java_rejects_are_rejected(data: st.DataObject) -> None:
     version = data.draw(st.sampled_from(_VERSIONS))
     datum = sample_event(version, random.Random(data.draw(st.integers(0, 2**32))))
-    message = _message(version, datum)
-    targets = [(f, s, e) for f, s, e in _fields(version, datum) if _kind(f["type"])]
-    field, start, end = data.draw(st.sampled_from(targets))
-    kind = _kind(field["type"])
-    assert kind is not None
-    # A union's index is its first varint; every other kind is replaced whole.
-    span_end = start + len(_long(0)) if kind == "union" else end
-    mutated = message[:start] + _mutations(kind, message[start:end], data) + message[span_end:]
+    mutated, field = mutate(version, datum, lambda lo, hi: data.draw(st.integers(lo, hi)))
     if version is REGISTRY.latest(version.event_type):
         _malformed(mutated, field["name"])
     else:
@@ -276,14 +204,14 @@ def test_mutations_java_rejects_are_rejected(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_any_byte_mutation_is_a_decode_error_or_a_valid_event(data: st.DataObject) -> None:
     version = data.draw(st.sampled_from(_VERSIONS))
-    message = bytearray(
-        _message(version, sample_event(version, random.Random(data.draw(st.integers(0, 99)))))
+    mutated = bytearray(
+        message(version, sample_event(version, random.Random(data.draw(st.integers(0, 99)))))
     )
     for _ in range(data.draw(st.integers(1, 4))):
-        at = data.draw(st.integers(10, len(message) - 1))
-        message[at] = data.draw(st.integers(0, 255))
+        at = data.draw(st.integers(10, len(mutated) - 1))
+        mutated[at] = data.draw(st.integers(0, 255))
     try:
-        event = decode(bytes(message))
+        event = decode(bytes(mutated))
     except DecodeError:
         return
     assert decode(encode(event)) == event

@@ -4,16 +4,13 @@ in the test's event loop, and waiting for conditions without fixed sleeps."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 from confluent_kafka import KafkaException, Message
-from prometheus_client.parser import text_string_to_metric_families
 
 from frontdesk import headers
 from frontdesk.admin.topics import apply_topics, plan_topics
@@ -111,6 +108,23 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+async def scrape_until(
+    port: int, done: Callable[[str], bool], timeout: float = 40, message: str = "metrics"
+) -> str:
+    """Scrape ``/metrics`` on ``port`` until ``done(text)``; the last text."""
+    from tests.support.http import scrape
+
+    text = ""
+
+    def check() -> bool:
+        nonlocal text
+        text = scrape(port)
+        return done(text)
+
+    await eventually(check, timeout, message)
+    return text
+
+
 def read_committed(
     kafka: Cluster, topic: str, expected: int | None, timeout: float = 20
 ) -> list[Message]:
@@ -148,30 +162,6 @@ def header(msg: Message, name: str) -> str | None:
 REPO = Path(__file__).resolve().parents[3]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def scrape(port: int) -> str:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
-    except httpx.HTTPError:
-        return ""
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    """The value of the sample ``name`` whose labels include ``labels`` (summed if several)."""
-    found = None
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                found = (found or 0.0) + s.value
-    return found
-
-
 def sample_group(topology: Topology) -> str:
     """The consumer group of `tests.support.apps.app` (what `WorkerProcess` runs)."""
     from tests.support.apps import app
@@ -189,7 +179,8 @@ async def settled(kafka: Cluster, group: str, *topics: str, timeout: float = 60)
 
 
 class WorkerProcess:
-    """``python -m frontdesk.worker tests.support.apps:app`` as a subprocess, output to a file."""
+    """``python -m frontdesk.worker tests.support.apps:app`` (or ``target``) as a subprocess,
+    output to a file."""
 
     def __init__(
         self,
@@ -198,6 +189,7 @@ class WorkerProcess:
         tmp: Path,
         *args: str,
         env: dict[str, str] | None = None,
+        target: str = "tests.support.apps:app",
     ) -> None:
         import os
         import subprocess
@@ -215,7 +207,7 @@ class WorkerProcess:
         }
         self._out = self.log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk.worker", "tests.support.apps:app", *args],
+            [sys.executable, "-m", "frontdesk.worker", target, *args],
             cwd=REPO,
             env=full_env,
             stdout=self._out,

@@ -7,15 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.worker.harness import (
-    WorkerProcess,
-    eventually,
-    free_port,
-    make_topology,
-    sample,
-    scrape,
-)
+from tests.integration.worker.harness import WorkerProcess, make_topology, scrape_until
 from tests.support.events import booking, publish
+from tests.support.http import free_port, sample
 from tests.support.kafka import Cluster
 
 
@@ -32,16 +26,13 @@ async def test_metrics_endpoint_serves_the_counters(kafka: Cluster, tmp_path: Pa
     publish(kafka.config, main, events)
     port = free_port()
     worker = WorkerProcess(kafka, topology, tmp_path, "--metrics-port", str(port))
-    text = ""
     try:
 
-        def complete() -> bool:
-            nonlocal text
-            text = scrape(port)
+        def complete(text: str) -> bool:
             handled = sample(text, "frontdesk_events_handled_total", tenant="beta")
             return handled == 1 and sample(text, "frontdesk_consumer_lag") is not None
 
-        await eventually(complete, timeout=40, message="metrics for every outcome")
+        text = await scrape_until(port, complete, message="metrics for every outcome")
     finally:
         assert worker.stop() == 0, worker.output()[-2000:]
 
