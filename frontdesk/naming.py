@@ -31,14 +31,29 @@ HELD_NAME = "frontdesk.held"
 DLQ_STATE_NAME = "frontdesk.dlq.state"
 AUDIT_NAME = "frontdesk.audit"
 
-TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_DURATION_RE = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+TENANT_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,62}\Z")
+"""The one tenant-id shape, anchored at the very start and end of the string so that
+``match`` and ``fullmatch`` are equally strict (``^...$`` let a trailing newline through);
+the id becomes part of topic names, keys and ACL prefixes. Call `validate_tenant_id` or
+`is_tenant_id`."""
+_DURATION_RE = re.compile(r"(\d+)(ms|s|m|h|d)")
+MAX_DURATION_MS = 2**63 - 1
+"""Kafka keeps durations (``retention.ms``) as a signed 64-bit count of milliseconds."""
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
+def is_tenant_id(value: object) -> bool:
+    """Whether ``value`` is a well-formed tenant id (a ``str`` of the one strict shape)."""
+    return isinstance(value, str) and TENANT_ID_RE.fullmatch(value) is not None
+
+
 def validate_tenant_id(tenant_id: str) -> str:
-    """Refuse ids that would escape their topic prefix or break a topic name."""
-    if not TENANT_ID_RE.match(tenant_id):
+    """Refuse ids that would escape their topic prefix or break a topic name.
+
+    The single tenant-id check: the topology, the event models, routing, the console's
+    users and the worker all call this one.
+    """
+    if not is_tenant_id(tenant_id):
         raise ValueError(
             f"invalid tenant id {tenant_id!r}: use 1-63 lower-case letters, digits and '-', "
             "starting with a letter or digit"
@@ -46,11 +61,11 @@ def validate_tenant_id(tenant_id: str) -> str:
     return tenant_id
 
 
-NAMESPACE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+NAMESPACE_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,39}\Z")
 
 
 def validate_namespace(namespace: str) -> str:
-    if not NAMESPACE_RE.match(namespace):
+    if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
         raise ValueError(
             f"invalid namespace {namespace!r}: use 1-40 lower-case letters, digits, '-' or '_'"
         )
@@ -157,7 +172,7 @@ def schemas_topic(namespace: str | None = None) -> str:
 
 def parse_duration_ms(text: str) -> int:
     """``10s`` -> 10000. Durations are written with one unit, as in the topology file."""
-    match = _DURATION_RE.match(text.strip())
+    match = _DURATION_RE.fullmatch(text.strip())
     if match is None:
         raise ValueError(
             f"invalid duration {text!r}: write a whole number and one unit, e.g. 10s, 1m, 1h"
@@ -165,7 +180,10 @@ def parse_duration_ms(text: str) -> int:
     value = int(match.group(1))
     if value <= 0:
         raise ValueError(f"invalid duration {text!r}: must be positive")
-    return value * _UNIT_MS[match.group(2)]
+    ms = value * _UNIT_MS[match.group(2)]
+    if ms > MAX_DURATION_MS:
+        raise ValueError(f"invalid duration {text!r}: longer than Kafka can store")
+    return ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +213,7 @@ def parse_topic(name: str, namespace: str | None = None) -> TopicName | None:
         tenant, rest = None, name[len(POOLED_PREFIX) :]
     elif name.startswith(TENANT_PREFIX):
         tenant, _, rest = name[len(TENANT_PREFIX) :].partition(".")
-        if not TENANT_ID_RE.match(tenant):
+        if not is_tenant_id(tenant):
             return None
     else:
         return None

@@ -222,8 +222,7 @@ class LocalBroker:
         ensure_free(ports.controller, "controller listener", remedy=fixed)
         if ports.internal is not None:
             ensure_free(ports.internal, "internal listener", remedy=fixed)
-        properties = self.data_dir / "server.properties"
-        properties.write_text(config.render(ports, self.data_dir / "kraft", secure=self.secure))
+        properties = self._write_properties(ports, cluster.get("admin_password"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log4j = self.data_dir / "log4j2.properties"
         log4j.write_bytes(
@@ -266,6 +265,17 @@ class LocalBroker:
         self.state_file.chmod(0o600)
         return state
 
+    def _write_properties(self, ports: config.Ports, admin_password: str | None) -> Path:
+        """Render ``server.properties``; 0600, since in secure mode it holds the node's secret."""
+        properties = self.data_dir / "server.properties"
+        properties.touch(mode=0o600)
+        properties.chmod(0o600)
+        text = config.render(
+            ports, self.data_dir / "kraft", secure=self.secure, admin_password=admin_password
+        )
+        properties.write_text(text)
+        return properties
+
     def _format(self, dist: jars.Distribution, say: Callable[[str], None]) -> dict[str, Any]:
         """Format KRaft storage on first use; later starts reuse it and keep the data."""
         if self.cluster_file.exists():
@@ -283,16 +293,16 @@ class LocalBroker:
             "internal_port": _free_port() if self.secure else None,
             "version": dist.version,
         }
+        if self.secure:
+            cluster["admin_password"] = self.admin_password or secrets.token_hex(16)
         ports = config.Ports(self.port, cluster["controller_port"], cluster["internal_port"])
-        properties = self.data_dir / "server.properties"
-        properties.write_text(config.render(ports, self.data_dir / "kraft", secure=self.secure))
+        properties = self._write_properties(ports, cluster.get("admin_password"))
         cmd = [
             "java", "-Xmx256m", "-cp", dist.classpath, "kafka.tools.StorageTool", "format",
             "-t", cluster_id, "-c", str(properties),
         ]  # fmt: skip
         if self.secure:
-            password = self.admin_password or secrets.token_hex(16)
-            cluster["admin_password"] = password
+            password = cluster["admin_password"]
             cmd += ["--add-scram", f"SCRAM-SHA-512=[name={config.ADMIN_USER},password={password}]"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:

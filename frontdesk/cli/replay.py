@@ -151,36 +151,39 @@ def replay(
         except ValueError as exc:
             fail(str(exc), code=2)
         conf = client_config(settings())
-        with contextlib.ExitStack() as stack:
-            raw = stack.enter_context(errors.open("w", encoding="utf-8")) if errors else None
-            bar = stack.enter_context(_progress(enabled=progress))
-            task = bar.add_task("replaying", total=None)
+        try:
+            with contextlib.ExitStack() as stack:
+                raw = stack.enter_context(errors.open("w", encoding="utf-8")) if errors else None
+                bar = stack.enter_context(_progress(enabled=progress))
+                task = bar.add_task("replaying", total=None)
 
-            def on_progress(stats: ReplayStats) -> None:
-                bar.update(task, completed=stats.done, total=stats.total)
+                def on_progress(stats: ReplayStats) -> None:
+                    bar.update(task, completed=stats.done, total=stats.total)
 
-            run = Replay(
-                query,
-                conf,
-                on_undecodable=RawWriter(raw) if raw else None,
-                on_progress=on_progress,
-            )
-            run.plan()
-            bar.update(task, total=run.stats.total)
-            if fmt is Format.PARQUET:
-                assert output is not None
-                meta = {"frontdesk.replay": json.dumps(_describe(query))}
-                rows = write_parquet(run, output, batch_rows=batch_rows, metadata=meta)
-            else:
-                try:
-                    with _output(output) as out:
-                        rows = write_jsonl(run, out)
-                        out.flush()
-                except BrokenPipeError:
-                    # The reader (head, a closed jq) has what it wanted: stop quietly, and
-                    # point stdout at /dev/null so the interpreter's final flush is silent.
-                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                    return
+                run = Replay(
+                    query,
+                    conf,
+                    on_undecodable=RawWriter(raw) if raw else None,
+                    on_progress=on_progress,
+                )
+                run.plan()
+                bar.update(task, total=run.stats.total)
+                if fmt is Format.PARQUET:
+                    assert output is not None
+                    meta = {"frontdesk.replay": json.dumps(_describe(query))}
+                    rows = write_parquet(run, output, batch_rows=batch_rows, metadata=meta)
+                else:
+                    try:
+                        with _output(output) as out:
+                            rows = write_jsonl(run, out)
+                            out.flush()
+                    except BrokenPipeError:
+                        # The reader (head, a closed jq) has what it wanted: stop quietly, and
+                        # point stdout at /dev/null so the interpreter's final flush is silent.
+                        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                        return
+        except OSError as exc:  # BrokenPipeError is handled above; this is a file
+            fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", code=2)
     _summary(run.stats, rows, output, errors)
 
 

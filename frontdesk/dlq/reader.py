@@ -57,7 +57,7 @@ def existing_topics(consumer: Consumer, topics: Iterable[str]) -> list[str]:
     return [t for t in dict.fromkeys(topics) if t in known and known[t].error is None]
 
 
-def to_dead_letter(msg: Message) -> DeadLetter:
+def to_dead_letter(msg: Message, namespace: str | None = None) -> DeadLetter:
     _, ts = msg.timestamp()
     return DeadLetter(
         id=DeadLetterId(msg.topic() or "", msg.partition() or 0, msg.offset() or 0),
@@ -65,6 +65,7 @@ def to_dead_letter(msg: Message) -> DeadLetter:
         key=msg.key(),
         value=msg.value(),
         headers=_pairs(msg.headers()),
+        namespace=namespace,
     )
 
 
@@ -80,11 +81,13 @@ def scan(
     query: DlqFilter | None = None,
     *,
     skip_missing: bool = False,
+    namespace: str | None = None,
 ) -> Iterator[DeadLetter]:
     """Every dead letter of ``topics`` that ``query`` matches, partition order kept.
 
     A missing topic is an error (a typo must not look like an empty DLQ) unless
     ``skip_missing``: the console's overview tolerates a dedicated tenant not yet applied.
+    ``namespace`` is the topology's, so that each dead letter knows its topic's tenant.
     """
     query = query or DlqFilter()
     consumer = reader_consumer(config)
@@ -100,7 +103,7 @@ def scan(
         if query.ids:
             ranges = _narrow(ranges, query.ids)
         for msg in read_ranges(consumer, ranges):
-            dead_letter = to_dead_letter(msg)
+            dead_letter = to_dead_letter(msg, namespace)
             if query.matches(dead_letter):
                 yield dead_letter
     except KafkaException as exc:

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -37,9 +37,9 @@ from confluent_kafka.admin import AdminClient
 from frontdesk import naming
 from frontdesk.admin.ensure import create_missing
 from frontdesk.dlq.ids import DeadLetterId
-from frontdesk.dlq.model import DeadLetter
+from frontdesk.dlq.model import DeadLetter, whole_number
 from frontdesk.dlq.reader import read_ranges, reader_consumer
-from frontdesk.replay.source import PartitionRange
+from frontdesk.replay.source import PartitionRange, watermarks
 from frontdesk.topology import audit_spec, dlq_state_spec
 
 Action = Literal["redrive", "discard", "release"]
@@ -74,6 +74,48 @@ def ensure_topics(
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "int": _is_int,
+    "int | None": lambda v: v is None or _is_int(v),
+    "Action": lambda v: v in ACTIONS,
+    "list[str]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "dict[str, Any]": lambda v: isinstance(v, dict),
+}
+"""The field types of the records below (as annotated), and how a JSON value passes."""
+
+_Record = TypeVar("_Record", "StateRecord", "AuditRecord")
+
+
+def _load(cls: type[_Record], raw: bytes) -> _Record:
+    """Parse one record; ValueError naming what is wrong for anything not of its shape.
+
+    Anyone who can write to these topics could write anything: one stray record must be
+    skipped, not break every page that reads the topic.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValueError("not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ValueError(f"no {f.name!r}")
+            continue
+        if not _CHECKS[str(f.type)](data[f.name]):
+            raise ValueError(f"{f.name!r} is not a {f.type}")
+        values[f.name] = data[f.name]
+    return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +153,11 @@ class StateRecord:
         redriven_to: str | None = None,
     ) -> StateRecord:
         history = dead_letter.history()
+        # The runtime releases holds by key: only a key the record's topic vouches for, so a
+        # planted dead letter naming another tenant's key cannot release that tenant's hold.
+        # The original topic is the one its DLQ belongs to, never the (forgeable) header.
+        tenancy = dead_letter.tenancy
+        trusted = tenancy.topic is not None and not tenancy.mismatch
         return cls(
             id=str(dead_letter.id),
             action=action,
@@ -121,10 +168,10 @@ class StateRecord:
             tenant=dead_letter.tenant,
             event_type=dead_letter.event_type,
             event_id=dead_letter.event_id,
-            original_topic=dead_letter.original_topic,
-            original_partition=_int(history["original_partition"]),
-            original_offset=_int(history["original_offset"]),
-            key=dead_letter.key_text,
+            original_topic=tenancy.topic.main if tenancy.topic is not None else None,
+            original_partition=whole_number(history["original_partition"]),
+            original_offset=whole_number(history["original_offset"]),
+            key=dead_letter.key_text if trusted else None,
             redriven_to=redriven_to,
         )
 
@@ -133,8 +180,7 @@ class StateRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> StateRecord:
-        data = json.loads(raw)
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        return _load(cls, raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +222,9 @@ class AuditRecord:
             action=action,
             reason=reason,
             ids=[str(d.id) for d in chosen],
-            tenants=sorted({d.tenant or "" for d in chosen}),
+            # Every tenant the records or their topics name: a tenant user's audit page
+            # shows only entries naming that tenant alone, so a mismatched one is hidden.
+            tenants=sorted({t for d in chosen for t in d.tenancy.names}),
             target=target,
             source=source,
         )
@@ -189,12 +237,7 @@ class AuditRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> AuditRecord:
-        data = json.loads(raw)
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-
-
-def _int(text: Any) -> int | None:
-    return int(text) if isinstance(text, str) and text.isdigit() else None
+        return _load(cls, raw)
 
 
 def read_topic(config: dict[str, Any], topic: str, last: int | None = None) -> Iterator[Any]:
@@ -207,9 +250,7 @@ def read_topic(config: dict[str, Any], topic: str, last: int | None = None) -> I
             return
         ranges = []
         for p in sorted(meta.partitions):
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
-            )
+            low, high = watermarks(consumer, TopicPartition(topic, p), _TIMEOUT)
             start = low if last is None else max(low, high - last)
             ranges.append(PartitionRange(topic, p, start, high))
         yield from read_ranges(consumer, ranges)
@@ -252,17 +293,38 @@ def _apply_state(
     value = msg.value()
     if value is None:
         state.pop(dl_id, None)
-    else:
+        return
+    try:
         state[dl_id] = StateRecord.from_json(value)
+    except ValueError:
+        return  # the same: a stray record changes nothing
 
 
-def read_audit(
-    config: dict[str, Any], namespace: str | None, *, last: int = 200
-) -> list[AuditRecord]:
-    """The ``last`` audit records, newest first."""
-    records = [
-        AuditRecord.from_json(msg.value())
-        for msg in read_topic(config, audit_topic(namespace), last)
-        if msg.value() is not None
-    ]
-    return sorted(records, key=lambda r: r.at, reverse=True)
+@dataclass(frozen=True, slots=True)
+class AuditTrail:
+    """The audit records read, newest first, and where records could not be read."""
+
+    records: list[AuditRecord]
+    unreadable: list[str] = field(default_factory=list)
+    """``offset N: why`` of each record that is not an audit record (skipped)."""
+
+    def warning(self) -> str | None:
+        """One line for operators when records were skipped; None when none were."""
+        if not self.unreadable:
+            return None
+        shown = "; ".join(self.unreadable[:3]) + ("; ..." if len(self.unreadable) > 3 else "")
+        return f"skipped {len(self.unreadable)} unreadable audit record(s): {shown}"
+
+
+def read_audit(config: dict[str, Any], namespace: str | None, *, last: int = 200) -> AuditTrail:
+    """The ``last`` audit records, newest first; unreadable ones are skipped and listed."""
+    records, unreadable = [], []
+    for msg in read_topic(config, audit_topic(namespace), last):
+        value = msg.value()
+        if value is None:
+            continue
+        try:
+            records.append(AuditRecord.from_json(value))
+        except ValueError as exc:
+            unreadable.append(f"offset {msg.offset()}: {exc}")
+    return AuditTrail(sorted(records, key=lambda r: r.at, reverse=True), unreadable)

@@ -560,13 +560,20 @@ def held_keys(
     if tenant is not None:
         owners = [o for o in owners if o in (None, tenant)]
     records: dict[str, dict[str, Any]] = {}
+    statuses: dict[str, HolderStatus] = {}
     for owner in owners:
         topic = held_topic(namespace, owner)
         for msg in read_topic(config, topic):
             raw_key = (msg.key() or b"").decode("utf-8", "replace")
+            value = msg.value()
+            if raw_key.startswith(HOLDER_PREFIX):
+                hold_id = raw_key[len(HOLDER_PREFIX) :]
+                statuses.pop(hold_id, None)
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    statuses[hold_id] = HolderStatus.from_json(value or b"")
+                continue
             if not raw_key.startswith(HOLD_PREFIX):
                 continue
-            value = msg.value()
             if value is None:
                 records.pop(raw_key, None)
                 continue
@@ -597,7 +604,7 @@ def held_keys(
                 hold_id=hold.hold_id,
                 event_id=hold.event_id,
                 event_type=hold.event_type,
-                stage=hold.stage,
+                stage=_reported_stage(hold, statuses.get(hold.hold_id)),
                 since=datetime.fromtimestamp(hold.since / 1000, UTC),
                 parked=hold.parked,
             )
@@ -619,6 +626,22 @@ class Refreshed(Generic[T]):
         if self._cached is None or now - self._cached[0] > self.ttl:
             self._cached = (now, self._read())
         return self._cached[1]
+
+
+def _reported_stage(hold: Hold, status: HolderStatus | None) -> str:
+    """Where the holding event waits now. The owner writes the stage when its holder leaves
+    the main topic (``retry``); a tier consumer that later dead-letters or diverts it says
+    so only in the holder's status: for the same event, and written after the owner's last
+    change to the hold, that status is the newer fact.
+    """
+    if (
+        status is not None
+        and status.event_id == hold.event_id
+        and status.at >= hold.updated
+        and hold.stage == "retry"
+    ):
+        return {"dead_lettered": "dlq", "diverted": "fallback"}.get(status.status, hold.stage)
+    return hold.stage
 
 
 class HeldKeysProvider:

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from frontdesk.console import ConsoleConfig, Role, UserStore, add_user, create_app
+from frontdesk.console import ConsoleConfig, Role, UserStore, add_user
 from frontdesk.dlq import DeadLetterId, DlqReview
 from tests.support import dlq as support
-from tests.support.browser import CHROMIUM_ARGS, browser_path, serve
+from tests.support.browser import CHROMIUM_ARGS, browser_path
+from tests.support.console import serve
 from tests.support.kafka import Cluster, unique
 
 
@@ -82,10 +83,8 @@ def served(kafka: Cluster, tmp_path: Path) -> Iterator[tuple[str, dict[str, list
     users = tmp_path / "users.yaml"
     add_user(users, "ops", "operator-pass", Role.OPERATOR)
     add_user(users, "seaside", "tenant-pass", Role.TENANT, "seaside-rentals")
-    app = create_app(
-        ConsoleConfig(DlqReview(kafka.config, topo), UserStore(users), secret_key="e2e-secret")
-    )
-    with serve(app) as base:
+    config = ConsoleConfig(DlqReview(kafka.config, topo), UserStore(users), secret_key="e2e")
+    with serve(config) as base:
         yield base, ids
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 from confluent_kafka import TopicPartition
 
 from frontdesk import headers
-from frontdesk.console import ConsoleConfig, Role, UserStore, add_user, create_app
+from frontdesk.console import ConsoleConfig, Role, UserStore, add_user
 from frontdesk.console.trends import SHARED, TrendSampler
 from frontdesk.dlq import DlqReview
 from frontdesk.lag import LagProvider
 from tests.support import dlq as support
-from tests.support.browser import CHROMIUM_ARGS, browser_path, log_in, serve
+from tests.support.browser import CHROMIUM_ARGS, browser_path, log_in
+from tests.support.console import serve
 from tests.support.kafka import Cluster, unique
 
 TENANTS = ("seaside-rentals", "alpine-lodges")
@@ -76,12 +77,10 @@ def test_overview_charts_and_reason_histogram(kafka: Cluster, tmp_path: Path) ->
     users = tmp_path / "users.yaml"
     add_user(users, "ops", "operator-pass", Role.OPERATOR)
     add_user(users, "seaside", "tenant-pass", Role.TENANT, "seaside-rentals")
-    app = create_app(
-        ConsoleConfig(review, UserStore(users), secret_key="trends-secret", trends=trends)
-    )
+    config = ConsoleConfig(review, UserStore(users), secret_key="trends-secret", trends=trends)
     shots = Path(os.environ.get("FRONTDESK_TRENDS_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    with serve(app) as base, sync_playwright() as p:
+    with serve(config) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path(), args=CHROMIUM_ARGS)
         try:
             ops = browser.new_context(viewport={"width": 1440, "height": 900})

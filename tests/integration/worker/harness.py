@@ -17,6 +17,7 @@ from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.topology import Topology
 from frontdesk.topology.model import parse_topology
 from frontdesk.worker import App, Worker, WorkerConfig
+from tests.support import dlq as dlq_support
 from tests.support.kafka import Cluster, unique
 
 TOPOLOGY = """
@@ -67,10 +68,7 @@ def apply_operational(kafka: Cluster, topology: Topology) -> None:
 
 def write_topology(topology: Topology, path: Path) -> Path:
     """The topology as a YAML file, for a worker subprocess (``FRONTDESK_TOPOLOGY``)."""
-    import yaml
-
-    path.write_text(yaml.safe_dump(topology.model_dump(mode="json", exclude_none=True)))
-    return path
+    return dlq_support.write_topology(topology, path)
 
 
 @asynccontextmanager
