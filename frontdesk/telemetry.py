@@ -110,6 +110,10 @@ GAUGES = {
         "1",
         "1 while a dependency's circuit breaker refuses calls (open), else 0.",
     ),
+    "frontdesk.tenant.halted": (
+        "1",
+        "1 for each tenant the DLQ budget halted (its events wait, others flow), per queue.",
+    ),
 }
 
 

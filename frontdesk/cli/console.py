@@ -67,9 +67,11 @@ def serve(
         review = DlqReview(client_config(settings()), topology())
         from frontdesk.console.trends import TrendSampler  # noqa: PLC0415
         from frontdesk.lag import LagProvider  # noqa: PLC0415
+        from frontdesk.worker.halts import HaltedTenantsProvider  # noqa: PLC0415
         from frontdesk.worker.holds import HeldKeysProvider  # noqa: PLC0415 - lazy, like the rest
 
         held = HeldKeysProvider(review.config, review.topology)
+        halted = HaltedTenantsProvider(review.config, review.topology)
         lag = LagProvider(review.config, review.topology.namespace)
         trends = TrendSampler(review, lag)
         app_ = create_app(
@@ -78,7 +80,7 @@ def serve(
                 store,
                 secret_key=secret,
                 secure_cookies=secure_cookies,
-                providers=[lag, held],
+                providers=[lag, held, halted],
                 trends=trends,
             )
         )

@@ -90,7 +90,15 @@ def _tables(group: GroupLag, *, all_partitions: bool, namespace: str | None) -> 
     tenants = table("queue", "tenant", "lag", "", title=f"{escape(group.group)} by tenant")
     for t in group.tenants:
         tenants.add_row(t.queue or "-", t.tenant, str(t.lag), "" if t.exact else "~ sampled")
-    return [parts, tenants] if group.tenants else [parts]
+    tables = [parts, tenants] if group.tenants else [parts]
+    if group.halted:
+        halted = Table(
+            "tenant", "worker", "since", "why", title=f"[red]{group.group}: HALTED tenants[/]"
+        )
+        for h in group.halted:
+            halted.add_row(h.tenant, h.worker, f"{h.since_time:%Y-%m-%d %H:%M:%S}", h.reason)
+        tables.append(halted)
+    return tables
 
 
 def _render(report: LagReport, *, all_partitions: bool, namespace: str | None = None) -> Group:

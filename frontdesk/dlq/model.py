@@ -22,14 +22,7 @@ from frontdesk.dlq.ids import DeadLetterId
 from frontdesk.errors import DecodeError
 from frontdesk.replay.timing import from_millis
 
-ENVELOPE_HEADERS = (
-    hdr.TENANT,
-    hdr.EVENT_TYPE,
-    hdr.EVENT_ID,
-    hdr.SCHEMA_FINGERPRINT,
-    hdr.TRACEPARENT,
-    hdr.TRACESTATE,
-)
+ENVELOPE_HEADERS = hdr.ENVELOPE
 """Headers the producer set on the original event; a redrive carries exactly these over."""
 
 

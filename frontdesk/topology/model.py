@@ -183,6 +183,21 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
+BROKER_MAX_MESSAGE_BYTES = 1_048_588
+"""Kafka's default ``max.message.bytes``: what a main topic takes unless its queue's config
+says otherwise."""
+HANDOFF_HEADROOM_BYTES = 262_144
+"""How much larger than its main topic's records a hand-off topic (retry tiers, parked, DLQ,
+and the fallback queue's main topic) takes: the runtime adds headers (history, error,
+stack trace) to every record it forwards, and a record that fit its main topic must still
+fit wherever the runtime moves it, or its checkpoint could never commit."""
+
+
+def _max_bytes(config: dict[str, str]) -> int:
+    raw = config.get("max.message.bytes")
+    return int(raw) if raw is not None and raw.isdigit() else BROKER_MAX_MESSAGE_BYTES
+
+
 def _ms(duration: str) -> str:
     return str(naming.parse_duration_ms(duration))
 
@@ -328,21 +343,27 @@ class Topology(_Strict):
         specs: list[TopicSpec] = []
         rf = self.cluster.replication_factor
         owners: list[TenantSpec | None] = [None, *self.dedicated_tenants()]
+        # Every queue's events may be diverted to the fallback queue's main topic.
+        largest_main = max(_max_bytes(q.config) for q in self.queues.values())
         for owner in owners:
             for queue in QueueType:
                 q = self.queues[queue]
                 partitions = (owner.partitions if owner else None) or q.partitions
                 main = naming.main_topic(queue, owner.id if owner else None, self.namespace)
-                specs.append(
-                    TopicSpec(main, partitions, rf, {"retention.ms": _ms(q.retention), **q.config})
-                )
+                main_config = {"retention.ms": _ms(q.retention), **q.config}
+                if queue is QueueType.FALLBACK:
+                    main_config.setdefault(
+                        "max.message.bytes", str(largest_main + HANDOFF_HEADROOM_BYTES)
+                    )
+                handoff = str(_max_bytes(main_config) + HANDOFF_HEADROOM_BYTES)
+                specs.append(TopicSpec(main, partitions, rf, main_config))
                 for delay in q.retry.tiers:
                     specs.append(
                         TopicSpec(
                             naming.retry_topic(main, delay),
                             partitions,
                             rf,
-                            {"retention.ms": _ms(q.retry.retention)},
+                            {"retention.ms": _ms(q.retry.retention), "max.message.bytes": handoff},
                         )
                     )
                 # Events parked behind a held key of an ordered type: same partitions as
@@ -353,7 +374,7 @@ class Topology(_Strict):
                         naming.parked_topic(main),
                         partitions,
                         rf,
-                        {"retention.ms": _ms(q.dlq.retention)},
+                        {"retention.ms": _ms(q.dlq.retention), "max.message.bytes": handoff},
                     )
                 )
                 specs.append(
@@ -361,7 +382,7 @@ class Topology(_Strict):
                         naming.dlq_topic(main),
                         q.dlq.partitions or partitions,
                         rf,
-                        {"retention.ms": _ms(q.dlq.retention)},
+                        {"retention.ms": _ms(q.dlq.retention), "max.message.bytes": handoff},
                     )
                 )
             if owner is not None:
@@ -370,6 +391,10 @@ class Topology(_Strict):
                 specs.extend(state_specs(self.namespace, owner.id, rf))
         specs.append(self.schemas_topic())
         return specs
+
+    def max_message_bytes(self) -> dict[str, int]:
+        """Each declared topic's ``max.message.bytes`` (the broker's default where unset)."""
+        return {spec.name: _max_bytes(spec.config) for spec in self.topics()}
 
     def schemas_topic(self) -> TopicSpec:
         """The published writer schemas (frontdesk.contracts.schemas_topic): one partition,

@@ -47,10 +47,10 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from confluent_kafka import Message, TopicPartition
 
@@ -63,6 +63,7 @@ from frontdesk.queues import QueueType
 from frontdesk.replay.source import PartitionRange
 from frontdesk.topology import Topology
 
+T = TypeVar("T")
 FORMAT_VERSION = 1
 HOLD_PREFIX = "hold|"
 HOLDER_PREFIX = "holder|"
@@ -86,6 +87,11 @@ def hold_key(group: str, topic: str, key: str) -> str:
 
 def holder_key(hold_id: str) -> str:
     return f"{HOLDER_PREFIX}{hold_id}"
+
+
+def key_tenant(key: str) -> str:
+    """The tenant of a ``<tenant>/<property>`` key (the runtime admits no other keys)."""
+    return key.partition("/")[0]
 
 
 def now_ms() -> int:
@@ -206,19 +212,21 @@ class HolderStatus:
     """``succeeded`` releases the key; ``retrying``, ``dead_lettered``, ``diverted`` inform."""
     at: int
     by: str
+    tenant: str | None = None
+    """The holding event's tenant (``None`` in records written before it was kept)."""
 
     def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "version": FORMAT_VERSION,
-                "hold_id": self.hold_id,
-                "event_id": self.event_id,
-                "status": self.status,
-                "at": self.at,
-                "by": self.by,
-            },
-            sort_keys=True,
-        ).encode()
+        data: dict[str, Any] = {
+            "version": FORMAT_VERSION,
+            "hold_id": self.hold_id,
+            "event_id": self.event_id,
+            "status": self.status,
+            "at": self.at,
+            "by": self.by,
+        }
+        if self.tenant is not None:
+            data["tenant"] = self.tenant
+        return json.dumps(data, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> HolderStatus:
@@ -229,6 +237,7 @@ class HolderStatus:
             str(data["status"]),
             int(data.get("at") or 0),
             str(data.get("by") or ""),
+            str(data["tenant"]) if data.get("tenant") is not None else None,
         )
 
 
@@ -364,13 +373,27 @@ class HoldTable:
         """Whether the holder is done with: handled successfully elsewhere, or given up."""
         owner = self.owner_of(hold.topic)
         status = self.statuses.get((owner, hold.hold_id))
-        if status is not None and status.event_id == hold.event_id and status.status == "succeeded":
+        if (
+            status is not None
+            and status.event_id == hold.event_id
+            and status.status == "succeeded"
+            and status.tenant in (None, key_tenant(hold.key))
+        ):
             return True
         action = self.gave_up.get((owner, hold.key, hold.event_id))
         if action is not None:
             hold.gave_up = True
             return True
         return False
+
+    def dead_lettered(self, hold: Hold) -> bool:
+        """Whether the holding event sits in a DLQ (so a redrive of it may come back)."""
+        status = self.statuses.get((self.owner_of(hold.topic), hold.hold_id))
+        return hold.stage == "dlq" or (
+            status is not None
+            and status.event_id == hold.event_id
+            and status.status == "dead_lettered"
+        )
 
     # -- the state topics as read by the follower -------------------------------------------
 
@@ -589,6 +612,22 @@ def held_keys(
     return sorted(out, key=lambda h: (h.since, h.key))
 
 
+class Refreshed(Generic[T]):
+    """A value read again at most every ``ttl`` seconds (the console's overview providers
+    read state topics; a page view must not read them once per queue)."""
+
+    def __init__(self, ttl: float, read: Callable[[], T]) -> None:
+        self.ttl = ttl
+        self._read = read
+        self._cached: tuple[float, T] | None = None
+
+    def __call__(self) -> T:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            self._cached = (now, self._read())
+        return self._cached[1]
+
+
 def _reported_stage(hold: Hold, status: HolderStatus | None) -> str:
     """Where the holding event waits now. The owner writes the stage when its holder leaves
     the main topic (``retry``); a tier consumer that later dead-letters or diverts it says
@@ -615,14 +654,7 @@ class HeldKeysProvider:
     def __init__(self, config: dict[str, Any], topology: Topology, ttl: float = 5.0) -> None:
         self.config = config
         self.topology = topology
-        self.ttl = ttl
-        self._cached: tuple[float, list[HeldKey]] | None = None
-
-    def _all(self) -> list[HeldKey]:
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] > self.ttl:
-            self._cached = (now, held_keys(self.config, self.topology))
-        return self._cached[1]
+        self._all = Refreshed(ttl, lambda: held_keys(self.config, self.topology))
 
     def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
         namespace = self.topology.namespace
@@ -649,6 +681,7 @@ __all__ = [
     "Hold",
     "HoldTable",
     "HolderStatus",
+    "Refreshed",
     "held_keys",
     "held_topic",
     "holds_of",

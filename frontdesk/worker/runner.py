@@ -65,14 +65,16 @@ from frontdesk.connection import NoClusterError, client_config
 from frontdesk.contracts.schemas_topic import SchemaTopicReader
 from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
-from frontdesk.health import BEAT_INTERVAL, WHOLE, HealthState
+from frontdesk.health import BEAT_INTERVAL, HealthState
 from frontdesk.queues import QueueType
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology, state_specs
+from frontdesk.topology.model import BROKER_MAX_MESSAGE_BYTES
 from frontdesk.trace_export import flush_traces, install_tracing
+from frontdesk.worker import halts
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers
-from frontdesk.worker.budget import DlqWindow
+from frontdesk.worker.budget import TenantBudgets
 from frontdesk.worker.config import WorkerConfig, default_worker_id
 from frontdesk.worker.errors import (
     PolicyError,
@@ -80,9 +82,18 @@ from frontdesk.worker.errors import (
     WorkerFencedError,
 )
 from frontdesk.worker.follower import StateFollower
-from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
+from frontdesk.worker.halts import TenantHalt, halt_key
+from frontdesk.worker.handoff import (
+    RECORD_OVERHEAD_BYTES,
+    Forward,
+    ForwardTooLargeError,
+    HandoffAbortedError,
+    TransactionalCommitter,
+    too_large_dead_letter,
+)
 from frontdesk.worker.hanging import HangingWatch, OffsetsProbe, operator_hint
 from frontdesk.worker.holds import HoldTable
+from frontdesk.worker.intake import believed_headers
 from frontdesk.worker.processing import ProcessingMixin
 from frontdesk.worker.records import Job, Outcome, Partition, record_headers
 from frontdesk.worker.scheduler import KeyScheduler
@@ -187,10 +198,10 @@ class Worker(ProcessingMixin):
         self._global_full = False
         self._draining = False
         self._stopping = False
-        self._halted: str | None = None
         self._fatal: BaseException | None = None
-        self._budget = DlqWindow(app.dlq_budget)
-        self._resume_timer: asyncio.TimerHandle | None = None
+        self._budget = TenantBudgets(app.dlq_budget)
+        self._resume_timers: dict[str, asyncio.TimerHandle] = {}
+        self._halted_since: dict[str, int] = {}
         self._progress: asyncio.Event | None = None
         self._assigned: asyncio.Event | None = None
         self._commit_lock: asyncio.Lock | None = None
@@ -226,6 +237,9 @@ class Worker(ProcessingMixin):
         )
         """Whose internal state topics this worker uses: its dedicated tenant's alone, or
         (serving every tenant) the shared ones and every dedicated tenant's."""
+        self._max_bytes = self.topology.max_message_bytes()
+        """Each declared topic's ``max.message.bytes``: a forward that would not fit its
+        target is dead-lettered as ``too_large`` instead (see `_fit`)."""
         self._free_forwards: list[Forward] = []
         """Forwards not tied to a consumer offset (replays, releases): next checkpoint."""
 
@@ -312,21 +326,25 @@ class Worker(ProcessingMixin):
 
     @property
     def halted(self) -> str | None:
-        """Why the worker stopped taking work (the DLQ budget), or ``None``."""
-        return self._halted
+        """Why the DLQ budget halted tenants (one line per tenant), or ``None``."""
+        return "; ".join(self._budget.halted.values()) or None
 
-    def resume(self) -> None:
-        """Take work again after the DLQ budget halted the worker (the control signal for
-        an operator who fixed the cause; a budget's ``resume_after`` does it by itself)."""
-        if self._halted is None:
-            return
-        log.warning("worker %s resumes after a DLQ budget halt: %s", self.worker_id, self._halted)
-        self._halted = None
-        self.health.resume(WHOLE)
-        self._budget = DlqWindow(self.app.dlq_budget)
-        if self._resume_timer is not None:
-            self._resume_timer.cancel()
-            self._resume_timer = None
+    @property
+    def halted_tenants(self) -> dict[str, str]:
+        """Each tenant the DLQ budget halted, and why."""
+        return dict(self._budget.halted)
+
+    def resume(self, tenant: str | None = None) -> None:
+        """Handle a halted tenant's events again (every halted tenant if ``None``): the
+        control signal for an operator who fixed the cause; a budget's ``resume_after``
+        does it by itself. Events that waited in the retry tier run when they are due."""
+        for name in self._budget.resume(tenant):
+            log.warning("worker %s resumes tenant %s after a DLQ budget halt", self.worker_id, name)
+            timer = self._resume_timers.pop(name, None)
+            if timer is not None:
+                timer.cancel()
+            self.health.resume(name)
+            self._write_halt(name, None)
         self._sync_pauses()
         self._pump()
 
@@ -339,7 +357,8 @@ class Worker(ProcessingMixin):
             "assigned": sorted(f"{p.topic}[{p.partition}]" for p in self._parts.values()),
             "running": self._running,
             "buffered": self._buffered,
-            "halted": self._halted,
+            "halted": self.halted,
+            "halted_tenants": self.halted_tenants,
             "retry_lateness": self.lateness.summary(),
             "held_keys": sorted(
                 h.key for hs in (holds.owned.values() if holds else ()) for h in hs.values()
@@ -409,7 +428,11 @@ class Worker(ProcessingMixin):
         )
         self._codec = self._codec.with_schemas(self._schema_reader)
         self._committer = TransactionalCommitter(
-            conf, self.transactional_id, self.config.transaction_timeout, self.group_id
+            conf,
+            self.transactional_id,
+            self.config.transaction_timeout,
+            self.group_id,
+            max(self._max_bytes.values(), default=BROKER_MAX_MESSAGE_BYTES) + RECORD_OVERHEAD_BYTES,
         )
         await loop.run_in_executor(None, self._preflight, conf)
         await self._on_commit_thread(self._committer.start)
@@ -557,8 +580,8 @@ class Worker(ProcessingMixin):
         for part in self._parts.values():
             if part.timer is not None:
                 part.timer.cancel()
-        if self._resume_timer is not None:
-            self._resume_timer.cancel()
+        for timer in self._resume_timers.values():
+            timer.cancel()
         self._poll_exec.shutdown(wait=False)
         self._commit_exec.shutdown(wait=False)
         if self._sync_exec is not None:
@@ -638,7 +661,13 @@ class Worker(ProcessingMixin):
             "frontdesk.worker.oldest_held_key_age": self._held_age_observations,
             "frontdesk.worker.parked_events": self._parked_observations,
             "frontdesk.breaker.open": self._breaker_observations,
+            "frontdesk.tenant.halted": self._halted_observations,
         }
+
+    def _halted_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        return [
+            ({"queue": self._queue_attr, "tenant": tenant}, 1) for tenant in self._budget.halted
+        ]
 
     def _tenant_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         return [
@@ -739,7 +768,7 @@ class Worker(ProcessingMixin):
             # Queued records below the highest started one hold the commit point back over
             # finished work: run them too (within revoke_timeout), so that the next owner
             # does not handle again what this one finished. Later ones are dropped.
-            runnable = commit and not self._draining and self._halted is None
+            runnable = commit and not self._draining
             part.revoke_below = part.started_max if runnable else -1
             if part.timer is not None:
                 part.timer.cancel()
@@ -800,7 +829,7 @@ class Worker(ProcessingMixin):
         self.counts["received"] += 1
         job = Job(part, msg, msg.key(), offset)
         if part.gate is not None:
-            job.due_ms = due_at_ms(record_headers(msg))
+            job.due_ms = due_at_ms(record_headers(msg), self._latest_due_ms(job))
             if not part.gate.offer(job.due_ms, job, now_ms()):
                 if part.timer is None:
                     self._arm(part)
@@ -851,7 +880,7 @@ class Worker(ProcessingMixin):
 
     def _pump(self) -> None:
         """Start ready records while there is a free concurrency slot."""
-        if self._draining or self._halted:
+        if self._draining:
             return
         loop = self._loop
         assert loop is not None
@@ -880,7 +909,8 @@ class Worker(ProcessingMixin):
         """Pause or resume partitions so the fetcher matches what the runtime can take."""
         if self._global_full and self._buffered <= self.config.buffered_limit // 2:
             self._global_full = False
-        hold_all = self._global_full or self._halted is not None or self._draining
+        hold_all = self._global_full or self._draining
+        halted = self._budget.halted
         outstanding_limit = self.config.max_outstanding
         to_pause: list[tuple[str, int]] = []
         to_resume: list[tuple[str, int]] = []
@@ -892,7 +922,13 @@ class Worker(ProcessingMixin):
                 part.reasons.add("window")
             elif outstanding <= outstanding_limit // 2:
                 part.reasons.discard("window")
-            want = hold_all or bool(part.reasons)
+            # A halted dedicated tenant's partitions are its alone: pause them (its events
+            # on pooled partitions wait in a retry tier instead, see `_wait_halted`).
+            want = (
+                hold_all
+                or bool(part.reasons)
+                or (part.info is not None and part.info.tenant_id in halted)
+            )
             if want != part.paused:
                 part.paused = want
                 (to_pause if want else to_resume).append((part.topic, part.partition))
@@ -914,7 +950,15 @@ class Worker(ProcessingMixin):
             self._tasks.discard(job.task)
             self._release(job, None)
             raise
-        except BaseException as exc:  # a bug in the runtime, not in a handler
+        except Exception as exc:  # a bug in the runtime, not in a handler: see _last_resort
+            rescued = self._last_resort(job, exc)
+            if rescued is None:
+                self._tasks.discard(job.task)
+                self._release(job, None)
+                self._fail(exc)
+                return
+            outcome = rescued
+        except BaseException as exc:
             log.exception(
                 "runtime error on %s[%d]@%d", job.part.topic, job.part.partition, job.offset
             )
@@ -924,7 +968,51 @@ class Worker(ProcessingMixin):
             return
         # Dropped here rather than by a done-callback: one less loop turn per record.
         self._tasks.discard(job.task)
-        self._release(job, outcome)
+        self._release(job, self._fit(outcome))
+
+    def _refit(self, oversized: list[Forward]) -> None:
+        """The broker refused these forwards for their size: replace them where they wait
+        (beside their offsets, or among the free forwards) before the next checkpoint."""
+        now = now_ms()
+        smaller = {
+            id(fw): too_large_dead_letter(fw, self._refit_limit(fw), now) for fw in oversized
+        }
+        for fw in oversized:
+            self._shrunk(fw)
+        for part in self._parts.values():
+            for offset, forwards in part.forwards.items():
+                if any(id(fw) in smaller for fw in forwards):
+                    part.forwards[offset] = [smaller.get(id(fw), fw) for fw in forwards]
+        self._free_forwards = [smaller.get(id(fw), fw) for fw in self._free_forwards]
+
+    def _refit_limit(self, forward: Forward) -> int:
+        """The topic takes less than the topology says (created before it said so): assume
+        the broker's default; a ``too_large`` dead letter refused again keeps only the
+        envelope and runtime headers (limit 0)."""
+        if forward.kind == "dlq" and forward.reason == "too_large":
+            return 0
+        return min(self._limit(forward.topic), BROKER_MAX_MESSAGE_BYTES)
+
+    def _last_resort(self, job: Job, exc: Exception) -> Outcome | None:
+        """Dead-letter a record the runtime itself failed on (``internal_error``), so one
+        record that trips a runtime bug cannot crash-loop the worker for every tenant of
+        the queue. ``None`` when even that fails: then the worker stops."""
+        log.exception(
+            "runtime error on %s[%d]@%d: dead-lettering it as internal_error",
+            job.part.topic,
+            job.part.partition,
+            job.offset,
+        )
+        try:
+            believed = believed_headers(job.part.info, record_headers(job.msg))
+            return self._dead(
+                job, trace.INVALID_SPAN, attempt=1, reason="internal_error", error=exc,
+                tenant=None, rh=believed,
+            )  # fmt: skip
+        except Exception:
+            log.exception("could not dead-letter %s[%d]@%d", job.part.topic, job.part.partition,
+                          job.offset)  # fmt: skip
+            return None
 
     def _release(self, job: Job, outcome: Outcome | None) -> None:
         """Book a finished (or abandoned, ``outcome=None``) record and start the next ones."""
@@ -942,34 +1030,58 @@ class Worker(ProcessingMixin):
             part.tracker.finish(job.offset)
         if (
             outcome is not None
+            and job.tenant is not None
             and part.alive
-            and not outcome.skipped
-            and not outcome.parked
-            and self._budget.record(outcome.dead, time.monotonic())
+            and not (outcome.skipped or outcome.parked or outcome.waiting)
         ):
-            self._halt(self._budget.trip_reason or "DLQ budget exceeded")
+            tripped = self._budget.record(job.tenant, outcome.dead, time.monotonic())
+            if tripped is not None:
+                self._halt(job.tenant, tripped)
         assert self._progress is not None
         self._progress.set()
         self._pump()
 
-    def _halt(self, reason: str) -> None:
-        self._halted = reason
-        self.health.halt(WHOLE, reason)
+    def _halt(self, tenant: str, reason: str) -> None:
+        self.health.halt(tenant, reason)
         cool_down = self.app.dlq_budget.resume_after
         log.critical(
-            "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED taking "
-            "new work and paused all its partitions so the queue is not drained into the "
-            "DLQ. Inspect the DLQ (fd-reason, fd-error-class headers) and fix the cause; %s",
+            "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED handling "
+            "tenant %s: its events wait in the longest retry tier (its dedicated partitions "
+            "are paused) instead of draining into the DLQ; other tenants keep flowing. "
+            "Inspect the DLQ (fd-reason, fd-error-class headers) and fix the cause; %s",
             self.app.name,
             self._queue_attr,
             reason,
+            tenant,
             f"it resumes by itself in {cool_down:g}s."
             if cool_down
             else "then restart the worker (or call Worker.resume()).",
         )
         if cool_down and self._loop is not None:
-            self._resume_timer = self._loop.call_later(cool_down, self.resume)
+            self._resume_timers[tenant] = self._loop.call_later(cool_down, self.resume, tenant)
+        self._write_halt(tenant, reason)
         self._sync_pauses()
+
+    def _write_halt(self, tenant: str, reason: str | None) -> None:
+        """The halt (or, ``reason=None``, its end) for operators, at the next checkpoint."""
+        # A worker serving every tenant says it in the shared held-keys topic (where `lag`
+        # reads); a dedicated tenant's own worker in the tenant's, the only one it may write.
+        owner = None if None in self._state_owners else self._state_owners[0]
+        topic = naming.held_topic(self.namespace, owner)
+        if topic not in self._topics_seen:
+            return  # the held-keys topic is not there to say it (logged at start)
+        value = None
+        if reason is not None:
+            now = now_ms()
+            since = self._halted_since.setdefault(tenant, now)
+            halt = TenantHalt(
+                self.group_id, tenant, self._queue_attr, reason, since, self.worker_id, now
+            )
+            value = halt.to_json()
+        else:
+            self._halted_since.pop(tenant, None)
+        key = halt_key(self.group_id, self.worker_id, tenant).encode()
+        self._free_forwards.append(Forward(topic, key, value, [], "state", "halt"))
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -1088,8 +1200,14 @@ class Worker(ProcessingMixin):
         return True
 
     async def _checkpoint_loop(self) -> None:
+        assert self._loop is not None
+        refreshed = self._loop.time()
         while True:
             await asyncio.sleep(self.config.commit_interval)
+            if self._budget.halted and self._loop.time() - refreshed >= halts.REFRESH_S:
+                refreshed = self._loop.time()
+                for tenant, reason in self._budget.halted.items():
+                    self._write_halt(tenant, reason)  # alive: readers keep showing it
             await self._checkpoint()
 
     async def _checkpoint(self) -> None:
@@ -1136,6 +1254,9 @@ class Worker(ProcessingMixin):
                 self.counts["aborted_transactions"] += isinstance(exc, HandoffAbortedError)
                 log.warning("checkpoint failed, will retry: %s", exc)
                 self._free_forwards[:0] = free
+                if isinstance(exc, ForwardTooLargeError):
+                    self._refit(exc.forwards)  # the next checkpoint carries what fits
+                    return
                 self._checkpoint_failed(str(exc))
                 return
             except TransactionalProducerBrokenError:

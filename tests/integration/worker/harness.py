@@ -160,6 +160,22 @@ def header(msg: Message, name: str) -> str | None:
 REPO = Path(__file__).resolve().parents[3]
 
 
+def sample_group(topology: Topology) -> str:
+    """The consumer group of `tests.support.apps.app` (what `WorkerProcess` runs)."""
+    from tests.support.apps import app
+
+    return app.group_id(topology.namespace, None)
+
+
+async def settled(kafka: Cluster, group: str, *topics: str, timeout: float = 60) -> None:
+    """Wait until ``group`` committed every partition of ``topics`` to its end."""
+    await eventually(
+        lambda: all(kafka.committed(group, t) == kafka.end_offsets(t) for t in topics),
+        timeout=timeout,
+        message=f"offsets of {', '.join(topics)} committed to the end",
+    )
+
+
 class WorkerProcess:
     """``python -m frontdesk.worker tests.support.apps:app`` (or ``target``) as a subprocess,
     output to a file."""
@@ -209,6 +225,10 @@ class WorkerProcess:
 
     def ok_ids(self) -> set[str]:
         return {r[0] for r in self.rows("SELECT event_id FROM attempts WHERE outcome = 'ok'")}
+
+    def ok_ids_by_booking(self) -> set[str]:
+        """Booking ids (what the tests steer the sample app with) handled successfully."""
+        return {r[0] for r in self.rows("SELECT booking_id FROM attempts WHERE outcome = 'ok'")}
 
     def stop(self, timeout: float = 60) -> int:
         import signal
