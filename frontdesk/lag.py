@@ -172,7 +172,10 @@ def measure_lag(
     report = LagReport(now, sample)
     from frontdesk.worker.halts import halted_tenants  # noqa: PLC0415 - the worker package is big
 
-    halts = halted_tenants(config, namespace)
+    # A dedicated tenant's own worker writes its halts in the tenant's held-keys topic.
+    parsed = (parse_topic(topic, namespace) for topic, _ in partitions)
+    owners = {None} | {name.tenant_id for name in parsed if name is not None and name.tenant_id}
+    halts = halted_tenants(config, namespace, owners=sorted(owners, key=lambda o: o or ""))
     for group in groups:
         state, members = _describe(admin, group, timeout)
         topics_of_group = named | {t for t, _ in committed[group]}

@@ -123,18 +123,21 @@ def halted_tenants(
     topics of ``owners`` (``None``: the shared one, where workers serving every tenant
     write; a dedicated tenant's own worker writes the tenant's)."""
     fresh = time.time_ns() // 1_000_000 - STALE_MS
-    latest: dict[str, bytes | None] = {}
+    latest: dict[tuple[str | None, str], bytes | None] = {}
     for owner in owners:
         for msg in read_topic(config, naming.held_topic(namespace, owner)):
             key = (msg.key() or b"").decode("utf-8", "replace")
             if key.startswith(HALT_PREFIX):
-                latest[key] = msg.value()
+                latest[owner, key] = msg.value()
     out = []
-    for raw in latest.values():
+    for (owner, _), raw in latest.items():
         if raw is None:
             continue
         with contextlib.suppress(KeyError, TypeError, ValueError):
             halt = TenantHalt.from_json(raw)
+            # A dedicated tenant writes its own held-keys topic: it can only speak for itself.
+            if owner is not None and halt.tenant != owner:
+                continue
             if halt.updated >= fresh and (tenant is None or halt.tenant == tenant):
                 out.append(halt)
     return sorted(out, key=lambda h: (h.since, h.tenant))
