@@ -53,7 +53,7 @@ unit: bootstrap
 
 # The property-based tests over hostile input (marker `fuzz`), with many more examples.
 fuzz: bootstrap
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m fuzz $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m fuzz --timeout=3600 $(PYTEST_ARGS)
 
 test: test-deps lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ milliseconds since the epoch, written as decimal strings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 # -- on every event (set by the producer) -------------------------------------------------
@@ -36,7 +37,7 @@ STACK_TRACE = "fd-stack-trace"
 REASON = "fd-reason"
 """Why a record is in the DLQ: ``retries_exhausted``, ``non_retryable``, ``bad_magic``,
 ``unknown_schema``, ``truncated``, ``malformed``, ``invalid_event``, ``tenant_mismatch``,
-``no_handler``, ..."""
+``no_handler``, ``bad_header``, ``too_large``, ``internal_error``, ..."""
 WORKER_ID = "fd-worker-id"
 DEAD_LETTERED_AT = "fd-dead-lettered-at"
 TRACE_ID = "fd-trace-id"
@@ -44,6 +45,8 @@ DIVERTED_FROM = "fd-diverted-from"
 """On a record diverted to the fallback queue: the main topic it was diverted from."""
 DEPENDENCY = "fd-dependency"
 """The dependency whose circuit breaker was open when the record was diverted."""
+DROPPED_BYTES = "fd-dropped-bytes"
+"""On a ``too_large`` dead letter: the size of the payload that was dropped to make it fit."""
 DIVERTED_AT = "fd-diverted-at"
 DIVERT_REASON = "fd-divert-reason"
 
@@ -64,7 +67,54 @@ REDRIVEN_FROM = "fd-redriven-from"
 the runtime and a reader can tell a redrive from a first delivery and find its history."""
 REDRIVEN_AT = "fd-redriven-at"
 
+ENVELOPE = frozenset({TENANT, EVENT_TYPE, EVENT_ID, SCHEMA_FINGERPRINT, TRACEPARENT, TRACESTATE})
+"""Headers the producer sets on every event."""
+
+RUNTIME = frozenset(
+    {
+        ATTEMPT,
+        ORIGINAL_TOPIC,
+        ORIGINAL_PARTITION,
+        ORIGINAL_OFFSET,
+        ORIGINAL_TIMESTAMP,
+        FIRST_FAILURE_AT,
+        LAST_FAILURE_AT,
+        DUE_AT,
+        ERROR_CLASS,
+        ERROR_MESSAGE,
+        STACK_TRACE,
+        REASON,
+        WORKER_ID,
+        DEAD_LETTERED_AT,
+        DROPPED_BYTES,
+        TRACE_ID,
+        DIVERTED_FROM,
+        DEPENDENCY,
+        DIVERTED_AT,
+        DIVERT_REASON,
+        HOLDS,
+        HOLD_ID,
+        PARKED_BY,
+        PARKED_AT,
+    }
+)
+"""Headers only the worker runtime writes. It believes them only on the retry and parked
+records (and diverted fallback records) it produced itself; on a record a tenant produced to
+a main topic they are stripped before anything reads them (`frontdesk.worker.intake`)."""
+
 Headers = list[tuple[str, bytes]]
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
+
+
+def whole_number(text: str | None) -> int | None:
+    """``text`` as the runtime writes counts and times (ASCII digits), else ``None``.
+
+    Stricter than ``int``, which also takes blanks, ``_`` and other scripts' digits.
+    """
+    if text is None or _WHOLE_NUMBER.fullmatch(text) is None:
+        return None
+    return int(text)
 
 
 def get(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> str | None:

@@ -20,9 +20,9 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import (
     Consumer,
@@ -42,6 +42,9 @@ from frontdesk.errors import FrontdeskError
 from frontdesk.isolated import Isolated, IsolatedProcessDied
 from frontdesk.naming import parse_topic
 from frontdesk.queues import QueueType
+
+if TYPE_CHECKING:
+    from frontdesk.worker.halts import TenantHalt
 
 SAMPLE = 100
 """Waiting records read per pooled partition to split its lag by tenant."""
@@ -87,6 +90,8 @@ class GroupLag:
     members: int
     partitions: list[PartitionLag]
     tenants: list[TenantLag]
+    halted: list[TenantHalt] = field(default_factory=list)
+    """Tenants the group's workers halted (the DLQ budget), and why."""
 
     @property
     def lag(self) -> int:
@@ -128,6 +133,7 @@ class LagReport:
                     "oldest_age_seconds": g.oldest_age_seconds,
                     "partitions": [convert(asdict(p)) for p in g.partitions],
                     "tenants": [convert(asdict(t)) for t in g.tenants],
+                    "halted": [h.to_dict() for h in g.halted],
                 }
                 for g in self.groups
             ],
@@ -164,11 +170,19 @@ def measure_lag(
     starts = _list_offsets(admin, partitions, OffsetSpec.earliest(), timeout)  # type: ignore[no-untyped-call]
     snapshot = _Snapshot(starts, ends, config, namespace, sample, now, timeout)
     report = LagReport(now, sample)
+    from frontdesk.worker.halts import halted_tenants  # noqa: PLC0415 - the worker package is big
+
+    # A dedicated tenant's own worker writes its halts in the tenant's held-keys topic.
+    parsed = (parse_topic(topic, namespace) for topic, _ in partitions)
+    owners = {None} | {name.tenant_id for name in parsed if name is not None and name.tenant_id}
+    halts = halted_tenants(config, namespace, owners=sorted(owners, key=lambda o: o or ""))
     for group in groups:
         state, members = _describe(admin, group, timeout)
         topics_of_group = named | {t for t, _ in committed[group]}
         mine = [tp for tp in partitions if tp[0] in topics_of_group]
-        report.groups.append(snapshot.group_lag(group, state, members, mine, committed[group]))
+        measured = snapshot.group_lag(group, state, members, mine, committed[group])
+        halted = [h for h in halts if h.group == group]
+        report.groups.append(replace(measured, halted=halted) if halted else measured)
     return report
 
 

@@ -6,11 +6,18 @@ and the DLQ hang off their main topic, so they inherit the tenant prefix too.
 
 An optional *namespace* (``staging`` -> ``staging.pms.sync``) lets several environments, or
 several test runs, share one cluster without sharing topics.
+
+The runtime's internal state topics (held keys, DLQ review state) exist once for the pooled
+tenants (``<ns.>frontdesk.held``) and once per dedicated tenant, under its prefix
+(``<ns.>tenant.<id>.frontdesk.held``): a dedicated tenant's worker then runs on the
+tenant's prefixed ACLs alone, and no tenant can read another's holds. Which copy a record
+belongs to follows the topic it is about (`state_owner`), never who writes it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from frontdesk.queues import QueueType
@@ -20,15 +27,33 @@ TENANT_PREFIX = "tenant."
 RETRY_INFIX = ".retry."
 DLQ_SUFFIX = ".dlq"
 PARKED_SUFFIX = ".parked"
+HELD_NAME = "frontdesk.held"
+DLQ_STATE_NAME = "frontdesk.dlq.state"
+AUDIT_NAME = "frontdesk.audit"
 
-TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_DURATION_RE = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+TENANT_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,62}\Z")
+"""The one tenant-id shape, anchored at the very start and end of the string so that
+``match`` and ``fullmatch`` are equally strict (``^...$`` let a trailing newline through);
+the id becomes part of topic names, keys and ACL prefixes. Call `validate_tenant_id` or
+`is_tenant_id`."""
+_DURATION_RE = re.compile(r"(\d+)(ms|s|m|h|d)")
+MAX_DURATION_MS = 2**63 - 1
+"""Kafka keeps durations (``retention.ms``) as a signed 64-bit count of milliseconds."""
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
+def is_tenant_id(value: object) -> bool:
+    """Whether ``value`` is a well-formed tenant id (a ``str`` of the one strict shape)."""
+    return isinstance(value, str) and TENANT_ID_RE.fullmatch(value) is not None
+
+
 def validate_tenant_id(tenant_id: str) -> str:
-    """Refuse ids that would escape their topic prefix or break a topic name."""
-    if not TENANT_ID_RE.match(tenant_id):
+    """Refuse ids that would escape their topic prefix or break a topic name.
+
+    The single tenant-id check: the topology, the event models, routing, the console's
+    users and the worker all call this one.
+    """
+    if not is_tenant_id(tenant_id):
         raise ValueError(
             f"invalid tenant id {tenant_id!r}: use 1-63 lower-case letters, digits and '-', "
             "starting with a letter or digit"
@@ -36,11 +61,11 @@ def validate_tenant_id(tenant_id: str) -> str:
     return tenant_id
 
 
-NAMESPACE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+NAMESPACE_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,39}\Z")
 
 
 def validate_namespace(namespace: str) -> str:
-    if not NAMESPACE_RE.match(namespace):
+    if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
         raise ValueError(
             f"invalid namespace {namespace!r}: use 1-40 lower-case letters, digits, '-' or '_'"
         )
@@ -67,6 +92,62 @@ def main_topic(
     return f"{tenant_prefix(tenant_id, namespace)}{queue.value}"
 
 
+def state_owner(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str | None:
+    """The dedicated tenant whose internal state topics keep the state of ``topic`` (a
+    queue topic or an internal state topic): the tenant whose prefix it is under, or
+    ``None`` for the namespace's shared topics and foreign names. With ``known`` (the
+    dedicated tenants a topology declares, whose state topics exist), a tenant outside it
+    keeps its state in the shared topics, as its events go to the pooled ones."""
+    rest = topic.removeprefix(_ns(namespace))
+    if rest == topic and namespace:
+        return None
+    if not rest.startswith(TENANT_PREFIX):
+        return None
+    tenant, dot, _ = rest[len(TENANT_PREFIX) :].partition(".")
+    if not dot or not TENANT_ID_RE.fullmatch(tenant):
+        return None
+    return tenant if known is None or tenant in known else None
+
+
+def _internal(name: str, namespace: str | None, tenant_id: str | None) -> str:
+    if tenant_id is None:
+        return f"{_ns(namespace)}{name}"
+    return f"{tenant_prefix(tenant_id, namespace)}{name}"
+
+
+def held_topic(namespace: str | None = None, tenant_id: str | None = None) -> str:
+    """The held-keys state topic: ``<ns.>frontdesk.held`` for pooled tenants,
+    ``<ns.>tenant.<id>.frontdesk.held`` for a dedicated one."""
+    return _internal(HELD_NAME, namespace, tenant_id)
+
+
+def dlq_state_topic(namespace: str | None = None, tenant_id: str | None = None) -> str:
+    """The DLQ review state topic: ``<ns.>frontdesk.dlq.state`` for pooled tenants,
+    ``<ns.>tenant.<id>.frontdesk.dlq.state`` for a dedicated one."""
+    return _internal(DLQ_STATE_NAME, namespace, tenant_id)
+
+
+def audit_topic(namespace: str | None = None) -> str:
+    """``<ns.>frontdesk.audit``: the operators' trail of DLQ actions (one per namespace)."""
+    return _internal(AUDIT_NAME, namespace, None)
+
+
+def held_topic_for(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str:
+    """Where the holds of main topic ``topic`` (and its holders' statuses) are kept."""
+    return held_topic(namespace, state_owner(topic, namespace, known))
+
+
+def dlq_state_topic_for(
+    topic: str, namespace: str | None = None, known: Collection[str] | None = None
+) -> str:
+    """Where the review state of the dead letters in DLQ ``topic`` is kept."""
+    return dlq_state_topic(namespace, state_owner(topic, namespace, known))
+
+
 def retry_topic(main: str, delay: str) -> str:
     """The retry tier of ``main`` that waits ``delay`` (a duration such as ``10s``)."""
     parse_duration_ms(delay)
@@ -91,7 +172,7 @@ def schemas_topic(namespace: str | None = None) -> str:
 
 def parse_duration_ms(text: str) -> int:
     """``10s`` -> 10000. Durations are written with one unit, as in the topology file."""
-    match = _DURATION_RE.match(text.strip())
+    match = _DURATION_RE.fullmatch(text.strip())
     if match is None:
         raise ValueError(
             f"invalid duration {text!r}: write a whole number and one unit, e.g. 10s, 1m, 1h"
@@ -99,7 +180,10 @@ def parse_duration_ms(text: str) -> int:
     value = int(match.group(1))
     if value <= 0:
         raise ValueError(f"invalid duration {text!r}: must be positive")
-    return value * _UNIT_MS[match.group(2)]
+    ms = value * _UNIT_MS[match.group(2)]
+    if ms > MAX_DURATION_MS:
+        raise ValueError(f"invalid duration {text!r}: longer than Kafka can store")
+    return ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +213,7 @@ def parse_topic(name: str, namespace: str | None = None) -> TopicName | None:
         tenant, rest = None, name[len(POOLED_PREFIX) :]
     elif name.startswith(TENANT_PREFIX):
         tenant, _, rest = name[len(TENANT_PREFIX) :].partition(".")
-        if not TENANT_ID_RE.match(tenant):
+        if not is_tenant_id(tenant):
             return None
     else:
         return None

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         default_factory=lambda: Path.home() / ".local" / "share" / "frontdesk",
         description="Local state: the embedded broker's data and its state file.",
     )
+    health_stale_after: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds without a beat of its loop after which a worker or relay "
+        "answers /healthz with 503.",
+    )
     cache_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cache" / "frontdesk",
         description="Downloaded Kafka jars, keyed by version.",

@@ -2,9 +2,10 @@
 
 Library code only ever asks the OpenTelemetry *API* for tracers and meters, so an
 application that embeds frontdesk keeps control of its own providers. Entry points that own
-the process (``frontdesk worker``) call `setup`, which installs SDK providers: metrics are
-exported through the Prometheus reader on an HTTP port; spans go wherever the standard
-``OTEL_*`` environment configures (nowhere by default, since no exporter is bundled).
+the process (``frontdesk worker``) call `setup`, which installs the SDK meter provider:
+metrics are exported through the Prometheus reader on an HTTP port, beside the health
+endpoints (`frontdesk.health`). Spans are exported only where the standard ``OTEL_*``
+environment configures an exporter (`frontdesk.trace_export`).
 
 The worker's instruments are defined here, once per process, because OpenTelemetry
 instruments are process-wide and several workers may share a process (tests, benchmarks).
@@ -23,8 +24,8 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from prometheus_client import start_http_server
+
+from frontdesk.health import HealthServer, HealthState
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,19 @@ class _State:
 
     configured = False
     metrics_port: int | None = None
+    server: HealthServer | None = None
     instruments: WorkerInstruments | None = None
 
 
-def setup(service_name: str, *, metrics_port: int | None = None, addr: str = "0.0.0.0") -> None:
-    """Install SDK tracer and meter providers (once per process) and serve ``/metrics``.
+def setup(
+    service_name: str,
+    *,
+    metrics_port: int | None = None,
+    addr: str = "0.0.0.0",
+    health: HealthState | None = None,
+) -> None:
+    """Install the SDK meter provider (once per process) and serve ``/metrics``, with
+    ``/healthz`` and ``/readyz`` reporting ``health``, on ``metrics_port``.
 
     Safe to call twice: the second call only starts the HTTP server if it is not running.
     """
@@ -54,12 +63,10 @@ def setup(service_name: str, *, metrics_port: int | None = None, addr: str = "0.
             if metrics_port is not None:
                 readers.append(PrometheusMetricReader())
             metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
-            trace.set_tracer_provider(TracerProvider(resource=resource))
             _State.configured = True
         if metrics_port is not None and _State.metrics_port is None:
-            start_http_server(metrics_port, addr=addr)
+            _State.server = HealthServer(health or HealthState(), metrics_port, addr)
             _State.metrics_port = metrics_port
-            log.info("metrics served on http://%s:%d/metrics", addr, metrics_port)
 
 
 LagSource = Callable[[], Iterable[tuple[dict[str, str], int]]]
@@ -91,6 +98,10 @@ GAUGES = {
         "{key}",
         "Keys of ordered event types held now (their later events parked), per topic.",
     ),
+    "frontdesk.worker.oldest_held_key_age": (
+        "s",
+        "Seconds since the oldest key held now was held, per topic (alert on keys held long).",
+    ),
     "frontdesk.worker.parked_events": (
         "{event}",
         "Events parked behind held keys and not yet run, per topic.",
@@ -98,6 +109,10 @@ GAUGES = {
     "frontdesk.breaker.open": (
         "1",
         "1 while a dependency's circuit breaker refuses calls (open), else 0.",
+    ),
+    "frontdesk.tenant.halted": (
+        "1",
+        "1 for each tenant the DLQ budget halted (its events wait, others flow), per queue.",
     ),
 }
 

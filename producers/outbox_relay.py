@@ -17,6 +17,7 @@ from types import FrameType
 
 from frontdesk.errors import DeliveryError
 from frontdesk.outbox import DEFAULT_TABLE, Relay, RelayStats, open_store
+from frontdesk.trace_export import TracingConfigError
 
 log = logging.getLogger("frontdesk.outbox_relay")
 
@@ -28,12 +29,13 @@ def run_relay(
     batch_size: int = 500,
     until_empty: bool = False,
     create_table: bool = False,
+    health_port: int | None = None,
 ) -> RelayStats:
     """Open the store, publish until stopped, close; SIGTERM/SIGINT stop it cleanly."""
     store = open_store(db, table)
     if create_table:
         store.create_table()
-    relay = Relay(store, batch_size=batch_size)
+    relay = Relay(store, batch_size=batch_size, health_port=health_port)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the current batch", signum)
@@ -54,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--until-empty", action="store_true", help="exit when nothing is left")
     parser.add_argument("--create-table", action="store_true", help="create the table if missing")
+    parser.add_argument("--health-port", type=int, help="serve /healthz and /readyz here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -63,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             batch_size=args.batch_size,
             until_empty=args.until_empty,
             create_table=args.create_table,
+            health_port=args.health_port,
         )
-    except DeliveryError as exc:
+    except (DeliveryError, TracingConfigError) as exc:
         log.error("%s", exc)
         return 2
     log.info("published %d events in %d batches", stats.published, stats.batches)

@@ -26,6 +26,7 @@ from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 
 from frontdesk.admin.waiting import wait_until
 from frontdesk.topology import Topology
+from frontdesk.topology.model import validate_principal
 
 _TIMEOUT = 30.0
 
@@ -153,6 +154,22 @@ def plan_acls(admin: AdminClient, topology: Topology) -> AclPlan:
         grant=[b for k, b in want.items() if k not in have],
         revoke=[b for k, b in have.items() if k not in want],
     )
+
+
+def validate_acls(plan: AclPlan) -> list[str]:
+    """Problems in the bindings ``plan`` would create (the broker has no validate-only ACL
+    request): each grant goes to one tenant's own principal, on a prefix ending in ``.``."""
+    problems = []
+    for binding in plan.grant:
+        try:
+            validate_principal(binding.principal)
+        except ValueError as exc:
+            problems.append(f"acl on '{binding.name}': {exc}")
+        if binding.resource_pattern_type is ResourcePatternType.PREFIXED and not (
+            binding.name.endswith(".") and len(binding.name) > 1
+        ):
+            problems.append(f"acl for {binding.principal}: prefix {binding.name!r} must end in '.'")
+    return problems
 
 
 def apply_acls(admin: AdminClient, plan: AclPlan) -> None:

@@ -69,13 +69,14 @@ class _AlterClientQuotasRequestV0(RequestStruct):
 class _AlterClientQuotasRequest(Request[_AlterClientQuotasRequestV0]):
     API_KEY: ClassVar[int] = 49
 
-    def __init__(self, entries: list[Any]) -> None:
+    def __init__(self, entries: list[Any], *, validate_only: bool = False) -> None:
         self._entries = entries
+        self._validate_only = validate_only
 
     def build(
         self, request_struct_class: type[_AlterClientQuotasRequestV0]
     ) -> _AlterClientQuotasRequestV0:
-        return request_struct_class(self._entries, False)
+        return request_struct_class(self._entries, self._validate_only)
 
 
 def _num(value: float | None) -> str:
@@ -166,13 +167,15 @@ def plan_quotas(config: dict[str, Any], topology: Topology) -> QuotaPlan:
     return result
 
 
-def apply_quotas(config: dict[str, Any], plan: QuotaPlan) -> None:
-    if plan.empty:
-        return
+def _by_user(plan: QuotaPlan) -> dict[str, list[QuotaChange]]:
     by_user: dict[str, list[QuotaChange]] = {}
     for change in plan.changes:
         by_user.setdefault(change.user, []).append(change)
-    entries = [
+    return by_user
+
+
+def _entries(by_user: dict[str, list[QuotaChange]]) -> list[Any]:
+    return [
         (
             [("user", user)],
             [(c.key, c.wanted or 0.0, c.wanted is None) for c in changes],
@@ -180,11 +183,39 @@ def apply_quotas(config: dict[str, Any], plan: QuotaPlan) -> None:
         for user, changes in by_user.items()
     ]
 
+
+def _failures(response: Any) -> list[str]:
+    return [
+        f"quota {'/'.join(f'{kind}:{name}' for kind, name in entity)}: {message or code}"
+        for code, message, entity in response.entries
+        if code
+    ]
+
+
+def validate_quotas(config: dict[str, Any], plan: QuotaPlan) -> list[str]:
+    """What the broker would refuse in ``plan``, asked with ``validate_only`` (no change)."""
+    if plan.empty:
+        return []
+    request = _AlterClientQuotasRequest(_entries(_by_user(plan)), validate_only=True)
+
+    async def work(admin: AIOKafkaAdminClient) -> list[str]:
+        return _failures(await admin._send_request(request))
+
+    problems: list[str] = asyncio.run(_with_admin(config, work))
+    return problems
+
+
+def apply_quotas(config: dict[str, Any], plan: QuotaPlan) -> None:
+    if plan.empty:
+        return
+    by_user = _by_user(plan)
+    entries = _entries(by_user)
+
     async def work(admin: AIOKafkaAdminClient) -> None:
         response = await admin._send_request(_AlterClientQuotasRequest(entries))
-        failures = [e for e in response.entries if e[0]]
+        failures = _failures(response)
         if failures:
-            raise RuntimeError(f"AlterClientQuotas failed: {failures}")
+            raise RuntimeError(f"AlterClientQuotas failed: {'; '.join(failures)}")
         # Quotas propagate asynchronously, like ACLs: return once the broker reports them,
         # so a plan right after apply (or the tenant's next client) sees the new values.
         deadline = time.monotonic() + _PROPAGATION_TIMEOUT

@@ -140,45 +140,97 @@ def _await_metadata(admin: AdminClient, wanted: dict[str, int]) -> None:
     wait_until(missing, timeout=_TIMEOUT)
 
 
+def _new_topics(plan: TopicPlan) -> list[NewTopic]:
+    return [
+        NewTopic(
+            c.spec.name,
+            num_partitions=c.spec.partitions,
+            replication_factor=c.spec.replication_factor,
+            config=c.spec.config,
+        )
+        for c in plan.changes
+        if isinstance(c, CreateTopic)
+    ]
+
+
+def _new_partitions(plan: TopicPlan) -> list[NewPartitions]:
+    return [NewPartitions(c.topic, c.wanted) for c in plan.changes if isinstance(c, AddPartitions)]
+
+
+def _config_alterations(plan: TopicPlan) -> list[ConfigResource]:
+    alters: dict[str, list[AlterConfig]] = {}
+    for change in plan.changes:
+        if isinstance(change, AlterConfig):
+            alters.setdefault(change.topic, []).append(change)
+    return [
+        ConfigResource(
+            "TOPIC",
+            topic,
+            incremental_configs=[
+                ConfigEntry(c.key, c.wanted, incremental_operation=AlterConfigOpType.SET)
+                for c in changes
+            ],
+        )
+        for topic, changes in alters.items()
+    ]
+
+
+def _refusals(futures: dict[Any, Any], verb: str) -> list[str]:
+    """One line per request the broker refused; the others succeeded (or would)."""
+    problems = []
+    for key, future in futures.items():
+        try:
+            future.result(timeout=_TIMEOUT)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else exc
+            reason = error.str() if hasattr(error, "str") else str(error)
+            problems.append(f"{verb} {getattr(key, 'name', key)}: {reason}")
+    return problems
+
+
+def validate_topics(admin: AdminClient, plan: TopicPlan) -> list[str]:
+    """Every problem the broker would raise applying ``plan``, found without changing anything.
+
+    Creations, partition increases and config changes go to the broker with
+    ``validate_only``: it checks names, counts and every config value (an unknown key, a
+    value of the wrong type, a retention past what a long holds) exactly as for real.
+    """
+    problems: list[str] = []
+    new = _new_topics(plan)
+    if new:
+        created = admin.create_topics(new, request_timeout=_TIMEOUT, validate_only=True)
+        problems += _refusals(created, "create")
+    partitions = _new_partitions(plan)
+    if partitions:
+        grown = admin.create_partitions(partitions, validate_only=True)
+        problems += _refusals(grown, "partitions")
+    resources = _config_alterations(plan)
+    if resources:
+        altered = admin.incremental_alter_configs(resources, validate_only=True)
+        problems += _refusals(altered, "config")
+    return problems
+
+
 def apply_topics(admin: AdminClient, plan: TopicPlan) -> None:
-    """Carry out ``plan``; each kind of change is one batched admin request."""
+    """Carry out ``plan``; each kind of change is one batched admin request.
+
+    Call ``validate_topics`` first (``frontdesk topics apply`` does, with the ACLs and
+    quotas): this applies in order and stops at the first refusal.
+    """
     creates = [c for c in plan.changes if isinstance(c, CreateTopic)]
     if creates:
-        new = [
-            NewTopic(
-                c.spec.name,
-                num_partitions=c.spec.partitions,
-                replication_factor=c.spec.replication_factor,
-                config=c.spec.config,
-            )
-            for c in creates
-        ]
         try:
-            _wait(admin.create_topics(new, request_timeout=_TIMEOUT))
+            _wait(admin.create_topics(_new_topics(plan), request_timeout=_TIMEOUT))
         except KafkaException as exc:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):  # a concurrent apply got there first
                 raise
         _await_metadata(admin, {c.spec.name: c.spec.partitions for c in creates})
     adds = [c for c in plan.changes if isinstance(c, AddPartitions)]
     if adds:
-        _wait(admin.create_partitions([NewPartitions(c.topic, c.wanted) for c in adds]))
+        _wait(admin.create_partitions(_new_partitions(plan)))
         _await_metadata(admin, {c.topic: c.wanted for c in adds})
-    alters: dict[str, list[AlterConfig]] = {}
-    for change in plan.changes:
-        if isinstance(change, AlterConfig):
-            alters.setdefault(change.topic, []).append(change)
-    if alters:
-        resources = [
-            ConfigResource(
-                "TOPIC",
-                topic,
-                incremental_configs=[
-                    ConfigEntry(c.key, c.wanted, incremental_operation=AlterConfigOpType.SET)
-                    for c in changes
-                ],
-            )
-            for topic, changes in alters.items()
-        ]
+    resources = _config_alterations(plan)
+    if resources:
         _wait(admin.incremental_alter_configs(resources))
     deletes = [c.topic for c in plan.changes if isinstance(c, DeleteTopic)]
     if deletes:

@@ -35,9 +35,9 @@ from frontdesk.broker.local import (
     DEFAULT_PORT,
     BrokerState,
     LocalBroker,
-    _ensure_free,
     _tail,
 )
+from frontdesk.broker.ports import ensure_free
 
 DEFAULT_NODES = 3
 NODE_HEAP = ["-Xms128m", "-Xmx320m"]
@@ -150,15 +150,16 @@ class ClusterNode:
             secure=bool(layout["secure"]),
             node_id=self.node_id,
             controllers=controllers,
+            admin_password=layout.get("admin_password"),
         )
 
     def launch(self, dist: jars.Distribution) -> tuple[subprocess.Popen[bytes], BrokerState]:
         """Start the node's JVM and return at once (`wait_ready` waits for it)."""
         ports = self.ports()
-        _ensure_free(ports.client, f"node {self.node_id} client listener")
-        _ensure_free(ports.controller, f"node {self.node_id} controller listener")
+        ensure_free(ports.client, f"node {self.node_id} client listener")
+        ensure_free(ports.controller, f"node {self.node_id} controller listener")
         if ports.internal is not None:
-            _ensure_free(ports.internal, f"node {self.node_id} internal listener")
+            ensure_free(ports.internal, f"node {self.node_id} internal listener")
         layout = self.cluster.layout()
         return self.broker.launch(
             dist, self.render(layout), layout.get("admin_password"), NODE_HEAP
@@ -371,7 +372,7 @@ class LocalCluster:
         try:
             for node in self.nodes:
                 node.data_dir.mkdir(parents=True, exist_ok=True)
-                node.properties.write_text(node.render(layout))
+                node.broker.write_properties(node.render(layout))
                 LocalBroker.format_storage(
                     dist, layout["cluster_id"], node.properties, layout.get("admin_password")
                 )

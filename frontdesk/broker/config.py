@@ -13,11 +13,15 @@ ADMIN_USER = "admin"
 class Ports:
     client: int
     controller: int
-    internal: int | None = None  # secure mode only: the ANONYMOUS loopback listener
+    internal: int | None = None  # secure mode only: the inter-broker listener (SASL too)
 
 
-def render(ports: Ports, data_dir: Path, *, secure: bool) -> str:
-    """The full properties text for one node; ``data_dir`` holds the log segments."""
+def render(ports: Ports, data_dir: Path, *, secure: bool, admin_password: str | None = None) -> str:
+    """The full properties text for one node; ``data_dir`` holds the log segments.
+
+    ``admin_password`` (secure mode) is the credential the node itself presents on its
+    inter-broker and controller listeners: the text then holds a secret, keep it 0600.
+    """
     common = resources.files("frontdesk.broker").joinpath("server.properties").read_text()
     voters = f"controller.quorum.voters=1@127.0.0.1:{ports.controller}"
     if not secure:
@@ -31,27 +35,58 @@ def render(ports: Ports, data_dir: Path, *, secure: bool) -> str:
         ]
     else:
         assert ports.internal is not None
-        listeners = [
-            "# Secure mode: tenants and the admin use CLIENT (SASL/SCRAM-SHA-512). INTERNAL and",
-            "# CONTROLLER are PLAINTEXT, loopback only, for the node's own traffic.",
-            f"listeners=CLIENT://127.0.0.1:{ports.client},"
-            f"INTERNAL://127.0.0.1:{ports.internal},CONTROLLER://127.0.0.1:{ports.controller}",
-            f"advertised.listeners=CLIENT://127.0.0.1:{ports.client},"
-            f"INTERNAL://127.0.0.1:{ports.internal}",
-            "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,"
-            "CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name=INTERNAL",
-            "sasl.enabled.mechanisms=SCRAM-SHA-512",
-            "listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512",
-            "listener.name.client.scram-sha-512.sasl.jaas.config="
-            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "allow.everyone.if.no.acl.found=false",
-            "# ANONYMOUS is the node itself on the loopback PLAINTEXT listeners (registration,",
-            "# heartbeats); tenants never reach those listeners.",
-            f"super.users=User:ANONYMOUS;User:{ADMIN_USER}",
-        ]
+        if not admin_password:
+            raise ValueError("secure mode needs the admin password for the node's own listeners")
+        listeners = _secure_listeners(ports, admin_password)
     return "\n".join([voters, *listeners, f"log.dirs={data_dir}", "", common])
+
+
+def _jaas(module: str, **options: str) -> str:
+    """A JAAS line; values are hex or alphanumeric (the admin name, a token_hex password)."""
+    for value in options.values():
+        if not value.replace("_", "").isalnum():
+            raise ValueError("JAAS option values must be alphanumeric")
+    return " ".join([module, "required", *(f'{k}="{v}"' for k, v in options.items())]) + ";"
+
+
+def _secure_listeners(ports: Ports, password: str) -> list[str]:
+    """Every listener authenticates: no port of the node lets an anonymous client in.
+
+    CLIENT and INTERNAL use SCRAM-SHA-512 (the admin credential is bootstrapped at format
+    time with ``--add-scram``). The KRaft controller cannot use SCRAM (its credentials live
+    in the metadata log the controller serves), so CONTROLLER uses SASL/PLAIN with one
+    static user, the admin, declared in its JAAS line. The node authenticates as the admin
+    on both of its own listeners, so ANONYMOUS is no super user and holds no ACL.
+    """
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    user = ADMIN_USER
+    return [
+        "# Secure mode: every listener requires SASL. Tenants and the admin use CLIENT",
+        "# (SCRAM-SHA-512); the node itself uses INTERNAL (SCRAM-SHA-512) and CONTROLLER",
+        "# (PLAIN, static admin user), both as the admin.",
+        f"listeners=CLIENT://127.0.0.1:{ports.client},"
+        f"INTERNAL://127.0.0.1:{ports.internal},CONTROLLER://127.0.0.1:{ports.controller}",
+        f"advertised.listeners=CLIENT://127.0.0.1:{ports.client},"
+        f"INTERNAL://127.0.0.1:{ports.internal}",
+        "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,"
+        "CONTROLLER:SASL_PLAINTEXT",
+        "inter.broker.listener.name=INTERNAL",
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+        "sasl.mechanism.controller.protocol=PLAIN",
+        "listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512",
+        f"listener.name.client.scram-sha-512.sasl.jaas.config={_jaas(scram)}",
+        "listener.name.internal.sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "listener.name.internal.scram-sha-512.sasl.jaas.config="
+        + _jaas(scram, username=user, password=password),
+        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config="
+        + _jaas(plain, username=user, password=password, **{f"user_{user}": password}),
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found=false",
+        f"super.users=User:{user}",
+    ]
 
 
 def render_node(
@@ -61,6 +96,7 @@ def render_node(
     secure: bool,
     node_id: int,
     controllers: dict[int, int],
+    admin_password: str | None = None,
 ) -> str:
     """One node of a local multi-node cluster: the single-node text (same listeners, same
     security) followed by what differs. Java's ``Properties`` keeps the last value of a
@@ -91,4 +127,5 @@ def render_node(
         # Leadership moves back to the preferred replica soon after a node returns.
         "leader.imbalance.check.interval.seconds=10",
     ]
-    return render(ports, data_dir, secure=secure) + "\n".join(overrides) + "\n"
+    single = render(ports, data_dir, secure=secure, admin_password=admin_password)
+    return single + "\n".join(overrides) + "\n"

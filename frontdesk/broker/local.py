@@ -24,7 +24,8 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from frontdesk.broker import config, jars
-from frontdesk.broker.errors import BrokerDiedError, BrokerError, PortInUseError
+from frontdesk.broker.errors import BrokerDiedError, BrokerError
+from frontdesk.broker.ports import ensure_free
 
 DEFAULT_PORT = 9092
 _JVM_OPTS = [
@@ -83,18 +84,6 @@ def _free_port() -> int:
         return port
 
 
-def _ensure_free(port: int, what: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise PortInUseError(
-                f"port {port} ({what}) is already in use on 127.0.0.1; stop whatever listens "
-                f"there or choose another with --port"
-            ) from exc
-
-
 def _alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie counts as gone)."""
     try:
@@ -111,6 +100,21 @@ def _is_our_broker(pid: int, data_dir: Path) -> bool:
     except OSError:
         return False
     return b"kafka.Kafka" in cmdline and str(data_dir).encode() in b" ".join(cmdline)
+
+
+def _kafka_using(data_dir: Path) -> int | None:
+    """The pid of a running Kafka broker whose command line names ``data_dir``, if any."""
+    properties = str(data_dir / "server.properties").encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"kafka.Kafka" in args and properties in args and _alive(int(proc.name)):
+            return int(proc.name)
+    return None
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -183,8 +187,21 @@ class LocalBroker:
         say = on_progress or (lambda _msg: None)
         running = self.status()
         if running is not None:
+            if running.port != self.port:
+                raise BrokerError(
+                    f"{self.data_dir} is already used by the broker with pid {running.pid} "
+                    f"on port {running.port}; stop it first (`frontdesk broker stop --port "
+                    f"{running.port}`), or give this broker another --data-dir"
+                )
             say(f"already running (pid {running.pid})")
             return running
+        owner = _kafka_using(self.data_dir)
+        if owner is not None:
+            raise BrokerError(
+                f"{self.data_dir} is already used by a Kafka broker with pid {owner} that "
+                f"was not started from this data dir's state (its broker.json is gone); stop "
+                f"it (kill {owner}), or give this broker another --data-dir"
+            )
         jars.require_tool("java", "run the Kafka broker")
         say("resolving Kafka jars")
         dist = jars.resolve(self.cache_dir, self.version)
@@ -200,16 +217,17 @@ class LocalBroker:
             controller=int(cluster["controller_port"]),
             internal=cluster.get("internal_port"),
         )
-        _ensure_free(ports.client, "client listener")
-        _ensure_free(ports.controller, "controller listener")
+        ensure_free(ports.client, "client listener")
+        fixed = f"use another --data-dir (this port was chosen when {self.data_dir} was formatted)"
+        ensure_free(ports.controller, "controller listener", remedy=fixed)
         if ports.internal is not None:
-            _ensure_free(ports.internal, "internal listener")
+            ensure_free(ports.internal, "internal listener", remedy=fixed)
         say(f"starting Kafka {dist.version} on 127.0.0.1:{self.port}")
-        proc, state = self.launch(
-            dist,
-            config.render(ports, self.data_dir / "kraft", secure=self.secure),
-            cluster.get("admin_password"),
+        password = cluster.get("admin_password")
+        text = config.render(
+            ports, self.data_dir / "kraft", secure=self.secure, admin_password=password
         )
+        proc, state = self.launch(dist, text, password)
         try:
             self._wait_ready(proc, state, timeout)
         except BaseException:
@@ -228,8 +246,7 @@ class LocalBroker:
         """Write ``server.properties`` and the log config, start the JVM and return at once
         (the caller waits for readiness, then `save_state`). ``jvm_options`` come last, so
         they override the defaults (the JVM keeps the last -Xmx)."""
-        properties = self.data_dir / "server.properties"
-        properties.write_text(properties_text)
+        properties = self.write_properties(properties_text)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log4j = self.data_dir / "log4j2.properties"
         log4j.write_bytes(
@@ -270,6 +287,14 @@ class LocalBroker:
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self.state_file.chmod(0o600)
 
+    def write_properties(self, text: str) -> Path:
+        """Write ``server.properties``; 0600, since in secure mode it holds the node's secret."""
+        properties = self.data_dir / "server.properties"
+        properties.touch(mode=0o600)
+        properties.chmod(0o600)
+        properties.write_text(text)
+        return properties
+
     def _format(self, dist: jars.Distribution, say: Callable[[str], None]) -> dict[str, Any]:
         """Format KRaft storage on first use; later starts reuse it and keep the data."""
         if self.cluster_file.exists():
@@ -285,11 +310,15 @@ class LocalBroker:
             "internal_port": _free_port() if self.secure else None,
             "version": dist.version,
         }
-        ports = config.Ports(self.port, cluster["controller_port"], cluster["internal_port"])
-        properties = self.data_dir / "server.properties"
-        properties.write_text(config.render(ports, self.data_dir / "kraft", secure=self.secure))
         if self.secure:
             cluster["admin_password"] = self.admin_password or secrets.token_hex(16)
+        ports = config.Ports(self.port, cluster["controller_port"], cluster["internal_port"])
+        password = cluster.get("admin_password")
+        properties = self.write_properties(
+            config.render(
+                ports, self.data_dir / "kraft", secure=self.secure, admin_password=password
+            )
+        )
         self.format_storage(dist, cluster_id, properties, cluster.get("admin_password"))
         self.cluster_file.write_text(json.dumps(cluster, indent=2))
         self.cluster_file.chmod(0o600)

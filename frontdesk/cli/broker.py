@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from frontdesk.broker import DEFAULT_PORT, LocalBroker
+from frontdesk.broker import DEFAULT_PORT, BrokerState, LocalBroker
 from frontdesk.cli.common import console, fail, friendly_errors, settings
 
 app = typer.Typer(help="Run a real single-node Kafka broker locally (no Docker needed).")
@@ -19,11 +19,31 @@ DataDir = Annotated[
 ]
 
 
+Port = Annotated[
+    int | None,
+    typer.Option(
+        help="The client port the broker was started with: act only if the data dir's broker "
+        "listens there (a broker is found by its data dir)."
+    ),
+]
+
+
 def _broker(data_dir: Path | None, port: int = DEFAULT_PORT, secure: bool = False) -> LocalBroker:
     conf = settings()
     return LocalBroker(
         data_dir or conf.home / "broker", port=port, secure=secure, cache_dir=conf.cache_dir
     )
+
+
+def _running(broker: LocalBroker, port: int | None) -> BrokerState | None:
+    """The data dir's running broker; with ``port``, refuse one that listens elsewhere."""
+    state = broker.status()
+    if state is not None and port is not None and state.port != port:
+        fail(
+            f"the broker of {broker.data_dir} (pid {state.pid}) listens on port {state.port}, "
+            f"not {port}; nothing done. Brokers are told apart by --data-dir"
+        )
+    return state
 
 
 @app.command()
@@ -52,17 +72,24 @@ def start(
 
 
 @app.command()
-def stop(data_dir: DataDir = None) -> None:
+def stop(port: Port = None, data_dir: DataDir = None) -> None:
     """Stop the broker gracefully (SIGTERM, then SIGKILL after 30 s). Data is kept."""
+    broker = _broker(data_dir)
     with friendly_errors():
-        stopped = _broker(data_dir).stop()
-    console.print("broker stopped" if stopped else "no broker running")
+        state = _running(broker, port)
+        stopped = state is not None and broker.stop()
+    if stopped:
+        console.print("broker stopped")
+    elif port is not None:
+        console.print(f"no broker running on port {port} with data dir {broker.data_dir}")
+    else:
+        console.print(f"no broker running with data dir {broker.data_dir}")
 
 
 @app.command()
-def status(data_dir: DataDir = None) -> None:
+def status(port: Port = None, data_dir: DataDir = None) -> None:
     """Say whether the broker runs: pid, port, version, data dir."""
-    state = _broker(data_dir).status()
+    state = _running(_broker(data_dir), port)
     if state is None:
         fail("no broker running (start one with `frontdesk broker start`)", code=3)
     console.print(

@@ -65,22 +65,31 @@ def serve(
         except UsersFileError as exc:
             fail(f"{exc} (create it with `frontdesk console add-user`)")
         review = DlqReview(client_config(settings()), topology())
+        from frontdesk.console.trends import TrendSampler  # noqa: PLC0415
         from frontdesk.lag import LagProvider  # noqa: PLC0415
+        from frontdesk.worker.halts import HaltedTenantsProvider  # noqa: PLC0415
         from frontdesk.worker.holds import HeldKeysProvider  # noqa: PLC0415 - lazy, like the rest
 
         held = HeldKeysProvider(review.config, review.topology)
+        halted = HaltedTenantsProvider(review.config, review.topology)
         lag = LagProvider(review.config, review.topology.namespace)
+        trends = TrendSampler(review, lag)
         app_ = create_app(
             ConsoleConfig(
                 review,
                 store,
                 secret_key=secret,
                 secure_cookies=secure_cookies,
-                providers=[lag, held],
+                providers=[lag, held, halted],
+                trends=trends,
             )
         )
     err_console.print(f"console on http://{host}:{port}/")
-    uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=True)
+    trends.start()
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=True)
+    finally:
+        trends.stop()
 
 
 @app.command("add-user")

@@ -15,9 +15,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Column, Table
 
-from frontdesk.cli.common import console, err_console, fail, friendly_errors, settings, topology
+from frontdesk.cli.common import (
+    console,
+    err_console,
+    fail,
+    friendly_errors,
+    settings,
+    table,
+    topology,
+)
 from frontdesk.connection import client_config
 from frontdesk.dlq import (
     ActionResult,
@@ -39,7 +46,14 @@ Queue = Annotated[
     typer.Option("--queue", "-q", help="A queue: the DLQs of its pooled and dedicated topics."),
 ]
 Topic = Annotated[list[str] | None, typer.Option("--topic", "-t", help="A DLQ topic by name.")]
-Tenant = Annotated[list[str] | None, typer.Option("--tenant", help="Header fd-tenant.")]
+Tenant = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tenant",
+        help="A tenant: its dedicated DLQ's records, and any record naming it (key, "
+        "fd-tenant or payload); disagreements are flagged as tenant mismatch.",
+    ),
+]
 EventType = Annotated[list[str] | None, typer.Option("--event-type", help="Header fd-event-type.")]
 ErrorClass = Annotated[
     list[str] | None, typer.Option("--error-class", help="Header fd-error-class (short or full).")
@@ -94,11 +108,19 @@ def _errors() -> Iterator[None]:
 _STATE_WORDS = {"redrive": "redriven", "discard": "discarded", "release": "released"}
 
 
+def _tenant_cell(d: DeadLetter) -> str:
+    """The owner (from a dedicated topic first), or the mismatch spelled out."""
+    tenancy = d.tenancy
+    if tenancy.mismatch:
+        return f"MISMATCH ({tenancy.describe()})"
+    return tenancy.owner or d.tenant or "-"
+
+
 def _row(d: DeadLetter, state: StateRecord | None) -> list[str]:
     return [
         str(d.id),
         d.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
-        d.tenant or "-",
+        _tenant_cell(d),
         d.event_type or "-",
         d.reason or "-",
         (d.error_class or "-").rsplit(".", 1)[-1],
@@ -152,12 +174,12 @@ def list_(
         for line in lines:
             typer.echo("\t".join(line))
     else:
-        table = Table("dead-lettered", "tenant", "event type", "reason", "error", "try", "state")
-        # The id is what the other commands take: never truncate it.
-        table.columns.insert(0, Column("id", no_wrap=True))
+        # The id is what the other commands take: folded at a narrow width, never cut.
+        headers = ("id", "dead-lettered", "tenant", "event type", "reason", "error", "try", "state")
+        listing = table(*headers)
         for line in lines:
-            table.add_row(*(escape(c) for c in line))
-        console.print(table)
+            listing.add_row(*(escape(c) for c in line))
+        console.print(listing)
     err_console.print(f"{len(found)} dead letter(s)")
 
 
@@ -166,10 +188,10 @@ def _print_json(data: Any) -> None:
 
 
 def _print_table(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
-    table = Table(*columns)
+    out = table(*columns)
     for cells in rows:
-        table.add_row(*(escape(c) for c in cells))
-    console.print(table)
+        out.add_row(*(escape(c) for c in cells))
+    console.print(out)
 
 
 def _state_dict(state: StateRecord | None) -> dict[str, Any] | None:
@@ -181,18 +203,26 @@ def _state_dict(state: StateRecord | None) -> dict[str, Any] | None:
 @app.command()
 def show(
     dead_letter_id: Annotated[str, typer.Argument(help="topic:partition:offset")],
+    tenant: Annotated[
+        str | None,
+        typer.Option("--tenant", help="Refuse unless the dead letter is this tenant's alone."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """One dead letter: decoded payload (or raw bytes and the decode error), every header."""
     with _errors():
         review = _review()
         dl = review.get(dead_letter_id)
+        if tenant is not None and not dl.owned_by(tenant):
+            raise DlqError(f"{dl.id} is not tenant {tenant}'s alone ({dl.tenancy.describe()})")
         state = review.state().get(dl.id)
     data = {**dl.to_dict(), "state": _state_dict(state)}
     if as_json:
         _print_json(data)
         return
-    console.print(f"[bold]{escape(str(dl.id))}[/]  {_state_dict(state) or 'open'}")
+    console.print(f"[bold]{escape(str(dl.id))}[/]  {escape(str(_state_dict(state) or 'open'))}")
+    if dl.tenancy.mismatch:
+        console.print(f"[bold red]tenant mismatch:[/] {escape(dl.tenancy.describe())}")
     for name in ("timestamp", "key", "tenant", "event_type", "event_id", "reason", "trace_id"):
         console.print(f"  {name}: {escape(str(data[name]))}")
     console.print(f"  error: {escape(f'{dl.error_class}: {dl.error_message}')}")
@@ -257,13 +287,26 @@ def redrive(
     since: Since = None,
     until: Until = None,
     all_: Annotated[bool, typer.Option("--all", help="Every open dead letter selected.")] = False,
-    to: Annotated[str | None, typer.Option(help="Target topic instead of the original.")] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            help="Another main or retry topic of the same queue and tenant (default: the main "
+            "topic the DLQ belongs to)."
+        ),
+    ] = None,
+    tenant_from_topic: Annotated[
+        bool,
+        typer.Option(
+            "--tenant-from-topic",
+            help="Redrive a tenant-mismatched dead letter as its dedicated topic's tenant.",
+        ),
+    ] = False,
     reason: Why = None,
     actor: Actor = None,
     dry_run: DryRun = False,
     as_json: AsJson = False,
 ) -> None:
-    """Send dead letters back to their original topic (or --to), byte for byte."""
+    """Send dead letters back to the main topic of their DLQ (or --to), byte for byte."""
     _need_reason(reason)
     query = _filter(
         tenant=tenant,
@@ -276,7 +319,14 @@ def redrive(
     with _errors():
         review = _review()
         chosen = _select(review, ids, review.topics(queue or (), topic or ()), query, all_)
-        result = review.redrive(chosen, reason=reason, actor=actor, to=to, dry_run=dry_run)
+        result = review.redrive(
+            chosen,
+            reason=reason,
+            actor=actor,
+            to=to,
+            tenant_from_topic=tenant_from_topic,
+            dry_run=dry_run,
+        )
     _report(result, as_json)
 
 
@@ -340,7 +390,7 @@ def purge(
             _report(plan, as_json)
             return
         if not yes:
-            tenants = sorted({d.tenant or "?" for d in chosen})
+            tenants = sorted({d.tenancy.owner or "?" for d in chosen})
             typer.confirm(
                 f"Discard {len(chosen)} dead letter(s) of tenant(s) {', '.join(tenants)}?",
                 abort=True,
@@ -356,7 +406,10 @@ def audit(
 ) -> None:
     """The audit log: who did what to which dead letters, when and why."""
     with _errors():
-        records = _review().audit(last)
+        trail = _review().audit(last)
+    records, warning = trail.records, trail.warning()
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if as_json:
         _print_json([r.to_dict() for r in records])
         return

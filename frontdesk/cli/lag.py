@@ -17,10 +17,18 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from frontdesk.cli.common import console, fail, friendly_errors, settings
+from frontdesk.cli.common import console, fail, friendly_errors, settings, table
 from frontdesk.connection import client_config
 from frontdesk.isolated import Isolated, IsolatedProcessDied
-from frontdesk.lag import SAMPLE, GroupLag, LagReport, LagUnavailableError, measure_lag_of
+from frontdesk.lag import (
+    SAMPLE,
+    GroupLag,
+    LagReport,
+    LagUnavailableError,
+    PartitionLag,
+    measure_lag_of,
+)
+from frontdesk.naming import parse_topic
 from frontdesk.topology import TopologyError, load_topology
 
 app = typer.Typer(help="Consumer lag per group, queue, partition and tenant.")
@@ -46,34 +54,62 @@ def _age(seconds: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
-def _tables(group: GroupLag, *, all_partitions: bool) -> list[Table]:
+def _where(p: PartitionLag, namespace: str | None) -> tuple[str, str]:
+    """(main topic, tier) of a partition's topic: ``retry 10s`` rather than a long name cut
+    at the terminal's edge. The namespace prefix is left out (the footer names it)."""
+    info = parse_topic(p.topic, namespace)
+    if info is None and namespace is None:
+        # No topology to name the namespace: take the first prefix under which the rest is
+        # one of our topic names (``demo-1.pms.sync.retry.2s``).
+        cuts = (i for i, c in enumerate(p.topic) if c == ".")
+        info = next((t for i in cuts if (t := parse_topic(p.topic, p.topic[:i]))), None)
+    if info is None:
+        return p.topic, "-"
+    main = info.main.removeprefix(f"{info.namespace}.") if info.namespace else info.main
+    tier = f"retry {info.delay}" if info.role == "retry" else info.role
+    return main, tier
+
+
+def _tables(group: GroupLag, *, all_partitions: bool, namespace: str | None) -> list[Table]:
     title = (
-        f"[bold]{group.group}[/] ({group.state}, {group.members} member(s)): lag "
+        f"[bold]{escape(group.group)}[/] ({group.state}, {group.members} member(s)): lag "
         f"{group.lag}, oldest {_age(group.oldest_age_seconds)}"
     )
-    parts = Table("topic", "queue", "p", "committed", "end", "lag", "oldest", title=title)
+    parts = table("topic", "tier", "p", "committed", "end", "lag", "oldest", title=title)
     for p in group.partitions:
         if p.lag or all_partitions:
             committed = "-" if p.committed is None else str(p.committed)
-            queue = p.queue if p.role in (None, "main") else f"{p.queue} ({p.role})"
             parts.add_row(
-                p.topic,
-                queue or "-",
+                *_where(p, namespace),
                 str(p.partition),
                 committed,
                 str(p.end),
                 str(p.lag),
                 _age(p.oldest_age_seconds),
             )
-    tenants = Table("queue", "tenant", "lag", "", title=f"{group.group} by tenant")
+    tenants = table("queue", "tenant", "lag", "", title=f"{escape(group.group)} by tenant")
     for t in group.tenants:
         tenants.add_row(t.queue or "-", t.tenant, str(t.lag), "" if t.exact else "~ sampled")
-    return [parts, tenants] if group.tenants else [parts]
+    tables = [parts, tenants] if group.tenants else [parts]
+    if group.halted:
+        halted = Table(
+            "tenant", "worker", "since", "why", title=f"[red]{group.group}: HALTED tenants[/]"
+        )
+        for h in group.halted:
+            halted.add_row(h.tenant, h.worker, f"{h.since_time:%Y-%m-%d %H:%M:%S}", h.reason)
+        tables.append(halted)
+    return tables
 
 
-def _render(report: LagReport, *, all_partitions: bool) -> Group:
-    tables = [t for g in report.groups for t in _tables(g, all_partitions=all_partitions)]
+def _render(report: LagReport, *, all_partitions: bool, namespace: str | None = None) -> Group:
+    tables = [
+        t
+        for g in report.groups
+        for t in _tables(g, all_partitions=all_partitions, namespace=namespace)
+    ]
     footer = f"[dim]{report.taken_at:%H:%M:%S} UTC; pooled tenants sampled up to {report.sample}"
+    if namespace:
+        footer += f"; topics in namespace {escape(namespace)}"
     return Group(*tables, footer) if tables else Group("no consumer groups with offsets")
 
 
@@ -107,24 +143,30 @@ def lag(
 
     try:
         if watch and not as_json:
-            _watch(measure, interval=interval, all_partitions=all_partitions)
+            _watch(measure, interval=interval, all_partitions=all_partitions, namespace=namespace)
         elif as_json:
             # Plain stdout, not rich: the document must stay parseable when piped.
             typer.echo(json.dumps(measure().to_dict(), indent=2))
         else:
-            console.print(_render(measure(), all_partitions=all_partitions))
+            console.print(_render(measure(), all_partitions=all_partitions, namespace=namespace))
     except (LagUnavailableError, IsolatedProcessDied) as exc:
         fail(str(exc))
     finally:
         measurer.close()
 
 
-def _watch(measure: Callable[[], LagReport], *, interval: float, all_partitions: bool) -> None:
+def _watch(
+    measure: Callable[[], LagReport],
+    *,
+    interval: float,
+    all_partitions: bool,
+    namespace: str | None,
+) -> None:
     with Live(console=console, auto_refresh=False) as live:
         try:
             while True:
                 try:
-                    view = _render(measure(), all_partitions=all_partitions)
+                    view = _render(measure(), all_partitions=all_partitions, namespace=namespace)
                 except (LagUnavailableError, IsolatedProcessDied) as exc:
                     view = Group(f"[yellow]{escape(str(exc))}[/]; retrying")
                 live.update(view, refresh=True)

@@ -19,7 +19,6 @@ from typing import IO, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from frontdesk.cli.common import (
     admin_client,
@@ -28,6 +27,7 @@ from frontdesk.cli.common import (
     fail,
     friendly_errors,
     settings,
+    table,
     topology,
 )
 from frontdesk.connection import client_config
@@ -151,36 +151,39 @@ def replay(
         except ValueError as exc:
             fail(str(exc), code=2)
         conf = client_config(settings())
-        with contextlib.ExitStack() as stack:
-            raw = stack.enter_context(errors.open("w", encoding="utf-8")) if errors else None
-            bar = stack.enter_context(_progress(enabled=progress))
-            task = bar.add_task("replaying", total=None)
+        try:
+            with contextlib.ExitStack() as stack:
+                raw = stack.enter_context(errors.open("w", encoding="utf-8")) if errors else None
+                bar = stack.enter_context(_progress(enabled=progress))
+                task = bar.add_task("replaying", total=None)
 
-            def on_progress(stats: ReplayStats) -> None:
-                bar.update(task, completed=stats.done, total=stats.total)
+                def on_progress(stats: ReplayStats) -> None:
+                    bar.update(task, completed=stats.done, total=stats.total)
 
-            run = Replay(
-                query,
-                conf,
-                on_undecodable=RawWriter(raw) if raw else None,
-                on_progress=on_progress,
-            )
-            run.plan()
-            bar.update(task, total=run.stats.total)
-            if fmt is Format.PARQUET:
-                assert output is not None
-                meta = {"frontdesk.replay": json.dumps(_describe(query))}
-                rows = write_parquet(run, output, batch_rows=batch_rows, metadata=meta)
-            else:
-                try:
-                    with _output(output) as out:
-                        rows = write_jsonl(run, out)
-                        out.flush()
-                except BrokenPipeError:
-                    # The reader (head, a closed jq) has what it wanted: stop quietly, and
-                    # point stdout at /dev/null so the interpreter's final flush is silent.
-                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                    return
+                run = Replay(
+                    query,
+                    conf,
+                    on_undecodable=RawWriter(raw) if raw else None,
+                    on_progress=on_progress,
+                )
+                run.plan()
+                bar.update(task, total=run.stats.total)
+                if fmt is Format.PARQUET:
+                    assert output is not None
+                    meta = {"frontdesk.replay": json.dumps(_describe(query))}
+                    rows = write_parquet(run, output, batch_rows=batch_rows, metadata=meta)
+                else:
+                    try:
+                        with _output(output) as out:
+                            rows = write_jsonl(run, out)
+                            out.flush()
+                    except BrokenPipeError:
+                        # The reader (head, a closed jq) has what it wanted: stop quietly, and
+                        # point stdout at /dev/null so the interpreter's final flush is silent.
+                        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                        return
+        except OSError as exc:  # BrokenPipeError is handled above; this is a file
+            fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", code=2)
     _summary(run.stats, rows, output, errors)
 
 
@@ -256,9 +259,9 @@ def rewind(
             )
         except RewindRefused as exc:
             fail(str(exc), code=2)
-    table = Table("topic", "partition", "from", "to", title=f"group {group}")
+    moved = table("topic", "partition", "from", "to", title=f"group {group}")
     for c in changes:
         before = "-" if c.previous is None else str(c.previous)
-        table.add_row(c.topic, str(c.partition), before, str(c.new))
-    console.print(table)
+        moved.add_row(c.topic, str(c.partition), before, str(c.new))
+    console.print(moved)
     console.print("dry run: nothing changed" if dry_run else f"[green]rewound[/] {group}")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from frontdesk import naming
-from frontdesk.cli.common import console, fail, friendly_errors, topology
+from frontdesk.cli.common import console, fail, friendly_errors, table, topology
 from frontdesk.connection import client_config
 from frontdesk.contracts import (
     check_schemas,
@@ -80,16 +79,16 @@ def list_(
 ) -> None:
     """Event types with their queue, ordering, versions and fingerprints."""
     registry = default_registry()
-    table = Table("event type", "queue", "ordered", "version", "fingerprint")
+    types = table("event type", "queue", "ordered", "version", "fingerprint")
     for name in registry.event_types:
         if event_type and name != event_type:
             continue
         for version in registry.versions(name):
-            table.add_row(
+            types.add_row(
                 name,
                 str(version.queue),
                 "yes" if version.ordered else "no",
                 f"v{version.version}",
                 version.fingerprint_hex,
             )
-    console.print(table)
+    console.print(types)

@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 from confluent_kafka.admin import AdminClient
+from rich.markup import escape
 
 from frontdesk.admin.acls import AclPlan, apply_acls, plan_acls
+from frontdesk.admin.preflight import PreflightError, preflight
 from frontdesk.admin.quotas import QuotaPlan, apply_quotas, plan_quotas
 from frontdesk.admin.topics import DeleteTopic, TopicPlan, apply_topics, plan_topics
-from frontdesk.cli.common import console, friendly_errors, topology
+from frontdesk.cli.common import console, fail, friendly_errors, topology
 from frontdesk.connection import client_config
 from frontdesk.topology import Topology
 
@@ -28,6 +30,8 @@ class _Plan:
     topics: TopicPlan
     acls: AclPlan
     quotas: QuotaPlan
+    problems: list[str]
+    """What the broker (validate-only) or the checks would refuse: apply then does nothing."""
 
     @property
     def size(self) -> int:
@@ -44,16 +48,25 @@ class _Plan:
             console.print(f"  [yellow]conflict:[/] {conflict}", highlight=False)
         if not self.acls.supported:
             console.print("  [dim]cluster has no authorizer: tenant ACLs skipped[/]")
+        for problem in self.problems:
+            console.print(f"  [red]would fail:[/] {escape(problem)}", highlight=False)
 
 
 def _plan(prune: bool) -> _Plan:
+    """The changes, and every problem applying them would meet (checked, nothing changed)."""
     conf = client_config()
     admin, topo = AdminClient(conf), topology()
-    return _Plan(
-        topo,
+    topics, acls, quotas = (
         plan_topics(admin, topo, prune=prune),
         plan_acls(admin, topo),
         plan_quotas(conf, topo),
+    )
+    return _Plan(
+        topo,
+        topics,
+        acls,
+        quotas,
+        preflight(admin, conf, topo, topics=topics, acls=acls, quotas=quotas),
     )
 
 
@@ -69,10 +82,15 @@ def apply(
     prune: Prune = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before pruning.")] = False,
 ) -> None:
-    """Create missing topics, raise partitions, align configs, tenant ACLs and quotas."""
+    """Create missing topics, raise partitions, align configs, tenant ACLs and quotas.
+
+    All or nothing: everything is validated first (see `frontdesk.admin.preflight`).
+    """
     with friendly_errors():
         todo = _plan(prune)
         todo.show()
+        if todo.problems:
+            fail(escape(str(PreflightError(todo.problems))))
         if todo.size == 0:
             return
         deletes = [c for c in todo.topics.changes if isinstance(c, DeleteTopic)]

@@ -45,7 +45,10 @@ def worker(
     ] = None,
     metrics_port: Annotated[
         int | None,
-        typer.Option(help="Serve Prometheus metrics here (process i of N uses port + i)."),
+        typer.Option(
+            help="Serve Prometheus /metrics, /healthz and /readyz here "
+            "(process i of N uses port + i)."
+        ),
     ] = None,
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Handlers running at once per process.")

@@ -4,7 +4,8 @@ Everything here is cheap to get from Kafka: DLQ counts come from one header-only
 the DLQs, topic sizes from watermarks (``high - low``, which also counts transaction
 markers, so it is labelled "offsets", not "events"). Consumer lag, throughput and held
 keys need the worker runtime's view; they plug in through `QueueMetricsProvider`
-(`frontdesk.lag.LagProvider`, `frontdesk.worker.HeldKeysProvider`).
+(`frontdesk.lag.LagProvider`, `frontdesk.worker.HeldKeysProvider`). Trends over the last
+hour come from a `frontdesk.console.trends.TrendSampler`, drawn as SVG on the server.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from confluent_kafka import TopicPartition
+from markupsafe import Markup
 
 from frontdesk import naming
+from frontdesk.console.charts import line_chart
 from frontdesk.console.security import may_see, scoped
 from frontdesk.console.users import User
 from frontdesk.dlq import DlqFilter, DlqReview, dlq_topics
 from frontdesk.dlq.reader import reader_consumer
 from frontdesk.queues import QueueType
+
+if TYPE_CHECKING:
+    from frontdesk.console.trends import TrendSampler
 
 _TIMEOUT = 10.0
 
@@ -51,10 +57,15 @@ class QueueOverview:
     topics: list[TopicSize] = field(default_factory=list)
     """Main, retry and DLQ topic sizes; operators only (pooled sizes reveal other tenants)."""
     extra: list[tuple[str, str]] = field(default_factory=list)
+    charts: list[Markup] = field(default_factory=list)
+    """The last hour of the queue's trends as inline SVG (its viewer's tenant only)."""
 
 
 def build_overview(
-    review: DlqReview, user: User, providers: Sequence[QueueMetricsProvider] = ()
+    review: DlqReview,
+    user: User,
+    providers: Sequence[QueueMetricsProvider] = (),
+    trends: TrendSampler | None = None,
 ) -> list[QueueOverview]:
     rows = {q: QueueOverview(q) for q in QueueType}
     found = review.dead_letters(
@@ -70,9 +81,15 @@ def build_overview(
         row.by_reason[dl.reason or "(none)"] += 1
     if user.is_operator:
         _sizes(review, rows)
+    viewer = None if user.is_operator else user.tenant
     for queue, row in rows.items():
         for provider in providers:
-            row.extra += provider.metrics(queue, None if user.is_operator else user.tenant)
+            row.extra += provider.metrics(queue, viewer)
+        if trends is not None:
+            now = trends.clock()
+            row.charts = [
+                line_chart(c, now=now, window=trends.window) for c in trends.charts(queue, viewer)
+            ]
     return list(rows.values())
 
 

@@ -1,7 +1,8 @@
 """Who is asking, what they may see, and that a POST really came from our own form.
 
-Sessions are Starlette's signed cookie (itsdangerous): it holds the user name and a CSRF
-token, nothing else; the user's role and tenant are looked up on every request, so a
+Sessions live on the server (`frontdesk.console.sessions`): Starlette's signed cookie
+(itsdangerous) holds only the session id and a CSRF token, so logout ends a session even
+for a copy of its cookie. The user's role and tenant are looked up on every request, so a
 changed users file applies at once. Every POST carries the session's token in a hidden
 field, compared in constant time; the login form gets one too (login CSRF). Tenant scoping
 is enforced here and in the routes, on the server, for lists, pages and actions alike.
@@ -15,10 +16,11 @@ from typing import Any
 
 from fastapi import Request
 
+from frontdesk.console.sessions import SessionStore
 from frontdesk.console.users import User, UserStore
 from frontdesk.dlq import DeadLetter, DlqFilter
 
-SESSION_USER = "user"
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 
 
@@ -52,18 +54,27 @@ def check_csrf(request: Request, form: Any) -> None:
         raise Forbidden("invalid CSRF token: reload the page and try again")
 
 
-def log_in(request: Request, user: User) -> None:
+def log_in(request: Request, user: User, sessions: SessionStore) -> None:
     """Start a fresh session (a new CSRF token too), so a planted cookie gains nothing."""
-    request.session.clear()
-    request.session[SESSION_USER] = user.name
+    log_out(request, sessions)
+    request.session[SESSION_ID] = sessions.start(user.name)
     csrf_token(request)
 
 
-def current_user(request: Request, users: UserStore) -> User:
-    name = request.session.get(SESSION_USER)
-    user = users.get(name) if isinstance(name, str) else None
+def log_out(request: Request, sessions: SessionStore) -> None:
+    """End the session on the server (its cookie, wherever copied, opens nothing now)."""
+    sid = request.session.get(SESSION_ID)
+    if isinstance(sid, str):
+        sessions.end(sid)
+    request.session.clear()
+
+
+def current_user(request: Request, users: UserStore, sessions: SessionStore) -> User:
+    sid = request.session.get(SESSION_ID)
+    name = sessions.user(sid) if isinstance(sid, str) else None
+    user = users.get(name) if name is not None else None
     if user is None:
-        request.session.pop(SESSION_USER, None)
+        request.session.pop(SESSION_ID, None)
         raise LoginRequired
     return user
 

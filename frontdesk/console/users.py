@@ -117,7 +117,10 @@ def _parse(data: Any, source: Path) -> dict[str, User]:
         if role is Role.TENANT:
             if not isinstance(tenant, str):
                 raise UsersFileError(f"{source}: user {name!r} has role tenant but no tenant id")
-            validate_tenant_id(tenant)
+            try:
+                validate_tenant_id(tenant)
+            except ValueError as exc:
+                raise UsersFileError(f"{source}: user {name!r}: {exc}") from None
         elif tenant is not None:
             raise UsersFileError(f"{source}: user {name!r}: an operator has no tenant")
         password = entry.get("password")

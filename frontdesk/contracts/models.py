@@ -42,8 +42,10 @@ from uuid import UUID
 from pydantic import Field
 
 from frontdesk.events._base import (
+    Bool,
     Currency,
     Event,
+    Float,
     Id,
     Int32,
     Int64,
@@ -191,7 +193,7 @@ class _Renderer:
         return self._named_or_primitive(kind, avro_field)
 
     def _named_or_primitive(self, name: str, avro_field: dict[str, Any]) -> str:
-        simple = {"boolean": "bool", "bytes": "bytes", "float": "float", "double": "float"}
+        simple = {"boolean": "Bool", "bytes": "bytes", "float": "Float", "double": "Float"}
         if name in simple:
             return simple[name]
         if name == "string":

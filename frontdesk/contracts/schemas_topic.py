@@ -85,9 +85,13 @@ class SchemaTopicReader:
         topic: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        group: str | None = None,
     ) -> None:
+        """``group``: a group the reader's (never joined) group id goes under, so that a
+        dedicated tenant's worker reads with the tenant's group ACL alone."""
         self.topic = topic
         self.timeout = timeout
+        self._group_id = f"{group}.schemas-reader" if group else "frontdesk-schemas-reader"
         self._config = {
             k: v
             for k, v in config.items()
@@ -165,7 +169,7 @@ class SchemaTopicReader:
         if self._consumer is None:
             conf = {
                 **self._config,
-                "group.id": "frontdesk-schemas-reader",  # required; nothing is committed
+                "group.id": self._group_id,  # required; nothing is committed
                 "enable.auto.commit": False,
                 "enable.partition.eof": False,
             }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,6 @@ from frontdesk.dlq.store import (
     StateRecord,
     audit_topic,
     now,
-    state_topic,
 )
 from frontdesk.replay.timing import to_millis
 
@@ -43,6 +42,9 @@ class Move:
 
     dead_letter: DeadLetter
     target: str
+    tenant: str | None = None
+    """The ``fd-tenant`` the redriven record carries when an operator chose the topic's
+    tenant for a mismatched dead letter; None keeps the original header."""
 
 
 @dataclass(slots=True)
@@ -80,39 +82,82 @@ def plan_moves(
     to: str | None,
     existing_topics: set[str],
     namespace: str | None,
+    tenant_from_topic: bool = False,
 ) -> list[Move]:
-    """Where each dead letter goes; refuses a plan that would misroute or leak an event."""
+    """Where each dead letter goes; refuses a plan that would misroute or leak an event.
+
+    The target is derived from the DLQ topic the record sits in (the main topic of that
+    queue, for that tenant), never from a header: a tenant writes its dead letters' headers
+    itself and could otherwise aim a redrive at any topic. ``to`` may only pick a main or
+    retry topic of the same queue and tenant. A dead letter whose key, header or payload
+    disagree with its topic is refused unless ``tenant_from_topic``: then it goes out as
+    its dedicated topic's tenant (a pooled topic names none, so there it stays refused).
+    """
     moves = []
     for dead_letter in dead_letters:
-        target = to or dead_letter.original_topic
-        if not target:
-            raise DlqError(
-                f"{dead_letter.id} has no {hdr.ORIGINAL_TOPIC} header: say where with --to"
-            )
+        source = _source(dead_letter)
+        target = source.main if to is None else _checked_to(dead_letter, source, to, namespace)
         if target not in existing_topics:
             raise DlqError(f"cannot redrive {dead_letter.id}: topic {target} does not exist")
-        parsed = naming.parse_topic(target, namespace)
-        if parsed is not None and parsed.role == "dlq":
-            raise DlqError(f"refusing to redrive {dead_letter.id} into another DLQ ({target})")
-        if parsed is not None and parsed.tenant_id and parsed.tenant_id != dead_letter.tenant:
-            raise DlqError(
-                f"refusing to redrive {dead_letter.id} (tenant {dead_letter.tenant}) into "
-                f"{target}, which belongs to tenant {parsed.tenant_id}"
-            )
-        moves.append(Move(dead_letter, target))
+        tenancy = dead_letter.tenancy
+        tenant = None
+        if tenancy.mismatch:
+            if not (tenant_from_topic and tenancy.topic_tenant):
+                hint = (
+                    f"choose the topic's tenant (--tenant-from-topic) to redrive it as "
+                    f"{tenancy.topic_tenant}'s"
+                    if tenancy.topic_tenant
+                    else "a pooled DLQ names no tenant: discard it instead"
+                )
+                raise DlqError(
+                    f"refusing to redrive {dead_letter.id}: tenant mismatch "
+                    f"({tenancy.describe()}); {hint}"
+                )
+            tenant = tenancy.topic_tenant
+        moves.append(Move(dead_letter, target, tenant))
     return moves
 
 
-def redriven_headers(dead_letter: DeadLetter, at: datetime) -> list[tuple[str, bytes]]:
+def _source(dead_letter: DeadLetter) -> naming.TopicName:
+    """The parsed DLQ topic the dead letter sits in; only those can be redriven."""
+    topic = dead_letter.tenancy.topic
+    if topic is None or topic.role != "dlq":
+        raise DlqError(
+            f"cannot redrive {dead_letter.id}: {dead_letter.id.topic} is not a DLQ topic of "
+            "this topology"
+        )
+    return topic
+
+
+def _checked_to(dead_letter: DeadLetter, source: naming.TopicName, to: str, ns: str | None) -> str:
+    """``to`` if it is a main or retry topic of the dead letter's own queue and tenant."""
+    allowed = f"{source.main} or one of its retry tiers"
+    parsed = naming.parse_topic(to, ns)
+    refused = f"refusing to redrive {dead_letter.id} to {to!r}"
+    if parsed is None or parsed.role not in ("main", "retry"):
+        raise DlqError(f"{refused}: not a main or retry topic; --to takes {allowed}")
+    if parsed.tenant_id != source.tenant_id:
+        owner = f"tenant {parsed.tenant_id}" if parsed.tenant_id else "the pooled tenants"
+        raise DlqError(f"{refused}: it belongs to {owner}; --to takes {allowed}")
+    if parsed.queue != source.queue:
+        raise DlqError(f"{refused}: it is of queue {parsed.queue.value}; --to takes {allowed}")
+    return to
+
+
+def redriven_headers(
+    dead_letter: DeadLetter, at: datetime, tenant: str | None = None
+) -> list[tuple[str, bytes]]:
     """The original envelope headers, plus where and when the redrive came from.
 
     Failure headers (attempt, error, original offsets) are dropped: to the runtime the
-    redriven record is a first delivery, so it gets the full retry budget again.
+    redriven record is a first delivery, so it gets the full retry budget again. ``tenant``
+    replaces ``fd-tenant`` (an operator's choice for a mismatched dead letter).
     """
     kept = [(k, v or b"") for k, v in dead_letter.headers if k in ENVELOPE_HEADERS]
-    return hdr.replace(
-        kept, {hdr.REDRIVEN_FROM: str(dead_letter.id), hdr.REDRIVEN_AT: str(to_millis(at))}
-    )
+    updates = {hdr.REDRIVEN_FROM: str(dead_letter.id), hdr.REDRIVEN_AT: str(to_millis(at))}
+    if tenant is not None:
+        updates[hdr.TENANT] = tenant
+    return hdr.replace(kept, updates)
 
 
 def execute(
@@ -126,8 +171,10 @@ def execute(
     moves: Sequence[Move] = (),
     target: str | None = None,
     source: str = "cli",
+    known: Collection[str] | None = None,
 ) -> ActionResult:
-    """Write the moves, the state records and the audit record, all or nothing."""
+    """Write the moves, the state records and the audit record, all or nothing. ``known``:
+    the dedicated tenants with state topics of their own (`naming.state_owner`)."""
     at = now()
     audit = AuditRecord.new(
         action, dead_letters, actor=actor, reason=reason, at=at, target=target, source=source
@@ -147,7 +194,7 @@ def execute(
         producer.begin_transaction()
         for move in moves:
             dl = move.dead_letter
-            headers: list[tuple[str, str | bytes | None]] = [*redriven_headers(dl, at)]
+            headers: list[tuple[str, str | bytes | None]] = [*redriven_headers(dl, at, move.tenant)]
             producer.produce(move.target, key=dl.key, value=dl.value, headers=headers)
         redriven_to = {str(m.dead_letter.id): m.target for m in moves}
         for dl in dead_letters:
@@ -160,7 +207,9 @@ def execute(
                 at=at,
                 redriven_to=redriven_to.get(str(dl.id)),
             )
-            producer.produce(state_topic(namespace), key=str(dl.id), value=record.to_json())
+            # Beside the DLQ it describes: a dedicated tenant's state is under its prefix.
+            topic = naming.dlq_state_topic_for(dl.id.topic, namespace, known)
+            producer.produce(topic, key=str(dl.id), value=record.to_json())
         producer.produce(audit_topic(namespace), key=audit.audit_id, value=audit.to_json())
         producer.commit_transaction(_TIMEOUT)
     except KafkaException as exc:

@@ -34,7 +34,7 @@ class DeadLetterId:
             raise ValueError(
                 f"invalid dead-letter id {text!r}: expected <topic>:<partition>:<offset>"
             )
-        if not (partition.isdigit() and offset.isdigit()):
+        if not all(p.isascii() and p.isdigit() for p in (partition, offset)):
             raise ValueError(
                 f"invalid dead-letter id {text!r}: partition and offset must be whole numbers"
             )

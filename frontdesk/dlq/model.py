@@ -9,25 +9,20 @@ cannot, so a poison record can be inspected exactly as it arrived.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from frontdesk import headers as hdr
+from frontdesk import naming
 from frontdesk.codec import Codec, default_codec
 from frontdesk.dlq.ids import DeadLetterId
 from frontdesk.errors import DecodeError
 from frontdesk.replay.timing import from_millis
 
-ENVELOPE_HEADERS = (
-    hdr.TENANT,
-    hdr.EVENT_TYPE,
-    hdr.EVENT_ID,
-    hdr.SCHEMA_FINGERPRINT,
-    hdr.TRACEPARENT,
-    hdr.TRACESTATE,
-)
+ENVELOPE_HEADERS = hdr.ENVELOPE
 """Headers the producer set on the original event; a redrive carries exactly these over."""
 
 
@@ -45,6 +40,67 @@ def _text(raw: bytes | None) -> str | None:
     return None if raw is None else raw.decode("utf-8", errors="replace")
 
 
+_WHOLE = re.compile(r"[0-9]{1,19}")
+
+
+def whole_number(text: Any) -> int | None:
+    """``text`` as an int if it is 1-19 ASCII digits, else None. Headers are whatever the
+    record's writer chose: ``str.isdigit`` also accepts ``²`` and ``٣``, which ``int``
+    then refuses, and a 5000-digit number is over ``int``'s limit."""
+    return int(text) if isinstance(text, str) and _WHOLE.fullmatch(text) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Tenancy:
+    """Whose dead letter this is, and whether what it says agrees with where it sits.
+
+    Where a record sits is the one thing a tenant cannot forge: only tenant ``grand`` (and
+    the runtime) may write to ``tenant.grand.*``. Key, ``fd-tenant`` header and payload are
+    bytes the tenant chose. So a dedicated topic names the owner and every claim must agree
+    with it; a pooled topic names no tenant, so its claims must agree among themselves. An
+    unparseable topic owns nothing: only operators see such a record.
+    """
+
+    topic: naming.TopicName | None
+    claims: tuple[tuple[str, str], ...]
+    """(source, tenant) pairs: ``key``, ``header`` (each fd-tenant value), ``payload``."""
+
+    @property
+    def topic_tenant(self) -> str | None:
+        return self.topic.tenant_id if self.topic is not None else None
+
+    @property
+    def claimed(self) -> frozenset[str]:
+        return frozenset(t for _, t in self.claims)
+
+    @property
+    def owner(self) -> str | None:
+        """The tenant the record belongs to: its dedicated topic's, else its sole claim."""
+        if self.topic is None:
+            return None
+        if self.topic.tenant_id is not None:
+            return self.topic.tenant_id
+        return next(iter(self.claimed)) if len(self.claimed) == 1 else None
+
+    @property
+    def mismatch(self) -> bool:
+        """True when key, header, payload (and a dedicated topic) do not all agree."""
+        if self.topic_tenant is not None:
+            return bool(self.claimed - {self.topic_tenant})
+        return len(self.claimed) > 1
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every tenant the record or its topic names (what a tenant filter matches)."""
+        return self.claimed | ({self.topic_tenant} if self.topic_tenant else set())
+
+    def describe(self) -> str:
+        """``topic grand, key acme, header acme``: one line saying who claims what."""
+        parts = [f"topic {self.topic_tenant}"] if self.topic_tenant else []
+        parts += [f"{source} {tenant}" for source, tenant in self.claims]
+        return ", ".join(parts) or "no tenant named anywhere"
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     """One record of a DLQ topic."""
@@ -55,6 +111,8 @@ class DeadLetter:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...]
+    namespace: str | None = None
+    """The topology's namespace, to parse the DLQ topic's name (and so its tenant)."""
 
     def header(self, name: str) -> str | None:
         return hdr.get(self.headers, name)
@@ -103,8 +161,7 @@ class DeadLetter:
 
     @property
     def attempt(self) -> int | None:
-        text = self.header(hdr.ATTEMPT)
-        return int(text) if text and text.isdigit() else None
+        return whole_number(self.header(hdr.ATTEMPT))
 
     @property
     def key_text(self) -> str | None:
@@ -114,8 +171,8 @@ class DeadLetter:
         """What the headers say about the event's failures, times as aware datetimes."""
 
         def when(name: str) -> datetime | None:
-            text = self.header(name)
-            return from_millis(int(text)) if text and text.isdigit() else None
+            ms = whole_number(self.header(name))
+            return from_millis(ms) if ms is not None else None
 
         return {
             "attempts": self.attempt,
@@ -133,27 +190,35 @@ class DeadLetter:
     def decoded(self) -> Decoded:
         return decode_value(self.value, default_codec())
 
+    @cached_property
+    def tenancy(self) -> Tenancy:
+        """Who owns the record (from its topic first) and whether its claims agree."""
+        claims: list[tuple[str, str]] = []
+        key = self.key_text
+        if key and "/" in key:
+            claims.append(("key", key.split("/", 1)[0]))
+        for name, raw in self.headers:
+            if name == hdr.TENANT and raw:
+                claims.append(("header", raw.decode("utf-8", errors="replace")))
+        payload = self.decoded.payload
+        meta = payload.get("meta") if payload else None
+        if isinstance(meta, dict) and isinstance(meta.get("tenant_id"), str):
+            claims.append(("payload", meta["tenant_id"]))
+        topic = naming.parse_topic(self.id.topic, self.namespace)
+        return Tenancy(topic, tuple(dict.fromkeys(claims)))
+
     def claimed_tenants(self) -> set[str]:
-        """Every tenant the record names: header, key prefix and (if decodable) payload.
+        """Every tenant the record names: header, key prefix and (if decodable) payload."""
+        return set(self.tenancy.claimed)
+
+    def owned_by(self, tenant: str) -> bool:
+        """True when ``tenant`` owns the record and nothing in it names another tenant.
 
         A ``tenant_mismatch`` dead letter names two; tenant-scoped review must then refuse
         it, or one tenant would read another's payload.
         """
-        claimed: set[str] = set()
-        if self.tenant:
-            claimed.add(self.tenant)
-        key = self.key_text
-        if key and "/" in key:
-            claimed.add(key.split("/", 1)[0])
-        payload = self.decoded.payload
-        meta = payload.get("meta") if payload else None
-        if isinstance(meta, dict) and isinstance(meta.get("tenant_id"), str):
-            claimed.add(meta["tenant_id"])
-        return claimed
-
-    def owned_by(self, tenant: str) -> bool:
-        """True when ``tenant`` is the one and only tenant this record names."""
-        return self.claimed_tenants() == {tenant}
+        tenancy = self.tenancy
+        return not tenancy.mismatch and tenancy.owner == tenant
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: id, where, when, key, decoded payload (or raw + error), all headers."""
@@ -166,6 +231,8 @@ class DeadLetter:
             "timestamp": self.timestamp.isoformat(timespec="milliseconds"),
             "key": self.key_text,
             "tenant": self.tenant,
+            "owner": self.tenancy.owner,
+            "tenant_mismatch": self.tenancy.describe() if self.tenancy.mismatch else None,
             "event_type": self.event_type,
             "event_id": self.event_id,
             "reason": self.reason,

@@ -1,7 +1,9 @@
 """Which dead letters to look at: the DLQ topics (by queue or by name) and header filters.
 
-Filters read headers only (tenant, event type, error class, reason) and the record's
-timestamp, so filtering a large DLQ never decodes a payload. Several values of one filter
+Filters read headers (event type, error class, reason) and the record's timestamp; the
+tenant filter matches every tenant a record names (its dedicated topic, key, header or
+payload: `Tenancy`), so a record planted under another tenant's name is found, and flagged,
+whichever of them the operator asks for. Several values of one filter
 are alternatives (OR); different filters must all hold (AND); an empty filter matches all.
 """
 
@@ -59,7 +61,7 @@ class DlqFilter:
     def matches(self, dead_letter: DeadLetter) -> bool:
         if self.ids and dead_letter.id not in self.ids:
             return False
-        if self.tenants and dead_letter.tenant not in self.tenants:
+        if self.tenants and not self.tenants & dead_letter.tenancy.names:
             return False
         if self.event_types and dead_letter.event_type not in self.event_types:
             return False

@@ -31,12 +31,16 @@ class DlqError(RuntimeError):
     """A review request that cannot be carried out (missing topic, unknown id, bad target)."""
 
 
-def reader_consumer(config: dict[str, Any]) -> Consumer:
+def reader_consumer(config: dict[str, Any], group: str | None = None) -> Consumer:
+    """A consumer for reading by hand-assigned ranges. ``group`` is the group its id goes
+    under (``<group>.reader-<uuid>``), so that a tenant's worker reads with the tenant's
+    group ACL: the client still looks up the coordinator of its group id."""
+    name = f"{group}.reader-" if group else "frontdesk-dlq-review-"
     return Consumer(
         {
             **config,
             # Required by the client but never joined: partitions are assigned by hand.
-            "group.id": f"frontdesk-dlq-review-{uuid.uuid4().hex}",
+            "group.id": f"{name}{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             # Ends a partition whose last offsets are transaction markers, not records.
             "enable.partition.eof": True,
@@ -53,7 +57,7 @@ def existing_topics(consumer: Consumer, topics: Iterable[str]) -> list[str]:
     return [t for t in dict.fromkeys(topics) if t in known and known[t].error is None]
 
 
-def to_dead_letter(msg: Message) -> DeadLetter:
+def to_dead_letter(msg: Message, namespace: str | None = None) -> DeadLetter:
     _, ts = msg.timestamp()
     return DeadLetter(
         id=DeadLetterId(msg.topic() or "", msg.partition() or 0, msg.offset() or 0),
@@ -61,6 +65,7 @@ def to_dead_letter(msg: Message) -> DeadLetter:
         key=msg.key(),
         value=msg.value(),
         headers=_pairs(msg.headers()),
+        namespace=namespace,
     )
 
 
@@ -76,11 +81,13 @@ def scan(
     query: DlqFilter | None = None,
     *,
     skip_missing: bool = False,
+    namespace: str | None = None,
 ) -> Iterator[DeadLetter]:
     """Every dead letter of ``topics`` that ``query`` matches, partition order kept.
 
     A missing topic is an error (a typo must not look like an empty DLQ) unless
     ``skip_missing``: the console's overview tolerates a dedicated tenant not yet applied.
+    ``namespace`` is the topology's, so that each dead letter knows its topic's tenant.
     """
     query = query or DlqFilter()
     consumer = reader_consumer(config)
@@ -96,7 +103,7 @@ def scan(
         if query.ids:
             ranges = _narrow(ranges, query.ids)
         for msg in read_ranges(consumer, ranges):
-            dead_letter = to_dead_letter(msg)
+            dead_letter = to_dead_letter(msg, namespace)
             if query.matches(dead_letter):
                 yield dead_letter
     except KafkaException as exc:

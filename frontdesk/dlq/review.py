@@ -16,6 +16,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
+from frontdesk import naming
 from frontdesk.dlq import actions
 from frontdesk.dlq.actions import ActionResult
 from frontdesk.dlq.ids import DeadLetterId
@@ -24,7 +25,7 @@ from frontdesk.dlq.query import DlqFilter, dlq_topics
 from frontdesk.dlq.reader import DlqError, existing_topics, reader_consumer, scan
 from frontdesk.dlq.store import (
     Action,
-    AuditRecord,
+    AuditTrail,
     StateRecord,
     ensure_topics,
     read_audit,
@@ -65,9 +66,10 @@ class DlqReview:
             consumer.close()
 
     def state(self) -> dict[DeadLetterId, StateRecord]:
-        return read_state(self.config, self.namespace)
+        """Review state across tenants: the shared state topic and each dedicated tenant's."""
+        return read_state(self.config, self.namespace, self.topology.state_owners())
 
-    def audit(self, last: int = 200) -> list[AuditRecord]:
+    def audit(self, last: int = 200) -> AuditTrail:
         return read_audit(self.config, self.namespace, last=last)
 
     def dead_letters(
@@ -84,7 +86,9 @@ class DlqReview:
             state = self.state()
         found = [
             d
-            for d in scan(self.config, topics, query, skip_missing=skip_missing)
+            for d in scan(
+                self.config, topics, query, skip_missing=skip_missing, namespace=self.namespace
+            )
             if include_handled or state is None or d.id not in state
         ]
         return sorted(found, key=lambda d: d.id)
@@ -102,7 +106,8 @@ class DlqReview:
         absent = set(topics) - set(self.existing(topics))
         if absent:
             raise DlqError(f"no such topic: {', '.join(sorted(absent))}")
-        found = {d.id: d for d in scan(self.config, topics, DlqFilter(ids=frozenset(wanted)))}
+        query = DlqFilter(ids=frozenset(wanted))
+        found = {d.id: d for d in scan(self.config, topics, query, namespace=self.namespace)}
         missing = [str(i) for i in wanted if i not in found]
         if missing:
             raise DlqError(f"no dead letter at {', '.join(missing)} (any more)")
@@ -155,23 +160,33 @@ class DlqReview:
         reason: str | None,
         actor: str | None = None,
         to: str | None = None,
+        tenant_from_topic: bool = False,
         dry_run: bool = False,
         source: str = "cli",
     ) -> ActionResult:
-        """Send each dead letter back to its original topic (or ``to``) and mark it handled."""
+        """Send each dead letter back to the main topic of its DLQ (or ``to``, a main or
+        retry topic of the same queue and tenant) and mark it handled."""
         why = actions.require_reason(reason)
-        targets = {to} if to else {d.original_topic for d in dead_letters if d.original_topic}
         moves = actions.plan_moves(
             dead_letters,
             to=to,
-            existing_topics=set(self.existing(sorted(targets))),
+            existing_topics=set(self.existing(self._candidates(dead_letters, to))),
             namespace=self.namespace,
+            tenant_from_topic=tenant_from_topic,
         )
         if dry_run:
             return ActionResult("redrive", list(dead_letters), moves, dry_run=True)
         return self._execute(
             "redrive", dead_letters, why, actor, moves=moves, target=to or "original", source=source
         )
+
+    @staticmethod
+    def _candidates(dead_letters: Sequence[DeadLetter], to: str | None) -> list[str]:
+        """The topics a redrive may write to, whose existence `plan_moves` checks."""
+        if to:
+            return [to]
+        parsed = (d.tenancy.topic for d in dead_letters)
+        return sorted({t.main for t in parsed if t is not None})
 
     def discard(
         self,
@@ -225,8 +240,13 @@ class DlqReview:
     ) -> ActionResult:
         if not dead_letters:
             return ActionResult(action, [])
+        known = self.topology.dedicated_ids
+        owners = {naming.state_owner(d.id.topic, self.namespace, known) for d in dead_letters}
         ensure_topics(
-            AdminClient(self.config), self.namespace, self.topology.cluster.replication_factor
+            AdminClient(self.config),
+            self.namespace,
+            self.topology.cluster.replication_factor,
+            sorted(owners, key=lambda o: o or ""),
         )
         return actions.execute(
             self.config,
@@ -238,4 +258,5 @@ class DlqReview:
             moves=moves,
             target=target,
             source=source,
+            known=known,
         )

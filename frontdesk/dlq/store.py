@@ -2,7 +2,9 @@
 
 Kafka cannot delete one record, so "handled" is a fact written beside the dead letter:
 
-``<ns.>frontdesk.dlq.state`` (compacted, 1 partition)
+``<ns.>frontdesk.dlq.state`` (compacted, 1 partition), and for the dead letters of a
+dedicated tenant ``<ns.>tenant.<id>.frontdesk.dlq.state`` (under the tenant's prefix, so
+the tenant's own worker reads it with the tenant's ACLs; declared by the topology)
     key = the dead-letter id ``<dlq topic>:<partition>:<offset>`` (UTF-8); value = the
     JSON `StateRecord` of the latest action on it (``redrive``, ``discard`` or
     ``release``); a null value (tombstone) re-opens it. Compaction keeps the latest action
@@ -16,82 +18,104 @@ Kafka cannot delete one record, so "handled" is a fact written beside the dead l
     when, why. One record per action, however many dead letters it covered; compaction
     would lose the history of an id acted on twice, hence a second topic.
 
-Both are created on first use (idempotently) because the topology file declares the queues,
-not the review machinery. Values carry ``"version": 1`` so the format can grow.
+The shared ones are created on first use (idempotently) because the topology file declares
+the queues, not the review machinery. Values carry ``"version": 1`` so the format can grow.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 
+from frontdesk import naming
+from frontdesk.admin.ensure import create_missing
 from frontdesk.dlq.ids import DeadLetterId
-from frontdesk.dlq.model import DeadLetter
+from frontdesk.dlq.model import DeadLetter, whole_number
 from frontdesk.dlq.reader import read_ranges, reader_consumer
-from frontdesk.replay.source import PartitionRange
+from frontdesk.replay.source import PartitionRange, watermarks
+from frontdesk.topology import audit_spec, dlq_state_spec
 
 Action = Literal["redrive", "discard", "release"]
 ACTIONS: tuple[Action, ...] = ("redrive", "discard", "release")
 FORMAT_VERSION = 1
 _TIMEOUT = 30.0
 
-STATE_SUFFIX = "frontdesk.dlq.state"
-AUDIT_SUFFIX = "frontdesk.audit"
 
-
-def state_topic(namespace: str | None = None) -> str:
-    return f"{namespace}.{STATE_SUFFIX}" if namespace else STATE_SUFFIX
+def state_topic(namespace: str | None = None, tenant_id: str | None = None) -> str:
+    """The review state topic of the pooled tenants' dead letters, or of a dedicated
+    tenant's (under its prefix: `frontdesk.naming.dlq_state_topic`)."""
+    return naming.dlq_state_topic(namespace, tenant_id)
 
 
 def audit_topic(namespace: str | None = None) -> str:
-    return f"{namespace}.{AUDIT_SUFFIX}" if namespace else AUDIT_SUFFIX
+    return naming.audit_topic(namespace)
 
 
-STATE_CONFIG = {
-    "cleanup.policy": "compact",
-    # Keep the state of a dead letter as long as the DLQ might still hold it (30d) and then
-    # some: compaction, not time, is what bounds this topic.
-    "retention.ms": "-1",
-    # A tombstone (re-open) must outlive a slow reader's scan of the topic.
-    "delete.retention.ms": str(7 * 86_400_000),
-}
-AUDIT_CONFIG = {
-    "cleanup.policy": "delete",
-    # An audit trail is kept until someone decides otherwise; lower it by hand if policy says.
-    "retention.ms": "-1",
-}
-
-
-def ensure_topics(admin: AdminClient, namespace: str | None, replication_factor: int = 1) -> None:
-    """Create the state and audit topics if missing; a no-op when they exist.
-
-    Two reviewers acting at once may both try to create them: "already exists" is success.
-    """
-    wanted = [
-        NewTopic(state_topic(namespace), 1, replication_factor, config=STATE_CONFIG),
-        NewTopic(audit_topic(namespace), 1, replication_factor, config=AUDIT_CONFIG),
-    ]
-    existing = admin.list_topics(timeout=_TIMEOUT).topics
-    missing = [t for t in wanted if t.topic not in existing]
-    if missing:
-        for future in admin.create_topics(missing, operation_timeout=_TIMEOUT).values():
-            try:
-                future.result(timeout=_TIMEOUT)
-            except KafkaException as exc:
-                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                    raise
+def ensure_topics(
+    admin: AdminClient,
+    namespace: str | None,
+    replication_factor: int = 1,
+    tenants: Iterable[str | None] = (None,),
+) -> None:
+    """Create the audit topic and the state topics of ``tenants`` (``None``: the shared
+    one) if missing; a no-op when they exist. A dedicated tenant's state topic is declared
+    by the topology; creating it here serves clusters applied before it was."""
+    specs = [audit_spec(namespace, replication_factor)]
+    specs += [dlq_state_spec(namespace, t, replication_factor) for t in dict.fromkeys(tenants)]
+    create_missing(admin, specs)
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "int": _is_int,
+    "int | None": lambda v: v is None or _is_int(v),
+    "Action": lambda v: v in ACTIONS,
+    "list[str]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "dict[str, Any]": lambda v: isinstance(v, dict),
+}
+"""The field types of the records below (as annotated), and how a JSON value passes."""
+
+_Record = TypeVar("_Record", "StateRecord", "AuditRecord")
+
+
+def _load(cls: type[_Record], raw: bytes) -> _Record:
+    """Parse one record; ValueError naming what is wrong for anything not of its shape.
+
+    Anyone who can write to these topics could write anything: one stray record must be
+    skipped, not break every page that reads the topic.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValueError("not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ValueError(f"no {f.name!r}")
+            continue
+        if not _CHECKS[str(f.type)](data[f.name]):
+            raise ValueError(f"{f.name!r} is not a {f.type}")
+        values[f.name] = data[f.name]
+    return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +153,11 @@ class StateRecord:
         redriven_to: str | None = None,
     ) -> StateRecord:
         history = dead_letter.history()
+        # The runtime releases holds by key: only a key the record's topic vouches for, so a
+        # planted dead letter naming another tenant's key cannot release that tenant's hold.
+        # The original topic is the one its DLQ belongs to, never the (forgeable) header.
+        tenancy = dead_letter.tenancy
+        trusted = tenancy.topic is not None and not tenancy.mismatch
         return cls(
             id=str(dead_letter.id),
             action=action,
@@ -139,10 +168,10 @@ class StateRecord:
             tenant=dead_letter.tenant,
             event_type=dead_letter.event_type,
             event_id=dead_letter.event_id,
-            original_topic=dead_letter.original_topic,
-            original_partition=_int(history["original_partition"]),
-            original_offset=_int(history["original_offset"]),
-            key=dead_letter.key_text,
+            original_topic=tenancy.topic.main if tenancy.topic is not None else None,
+            original_partition=whole_number(history["original_partition"]),
+            original_offset=whole_number(history["original_offset"]),
+            key=dead_letter.key_text if trusted else None,
             redriven_to=redriven_to,
         )
 
@@ -151,8 +180,7 @@ class StateRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> StateRecord:
-        data = json.loads(raw)
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        return _load(cls, raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +222,9 @@ class AuditRecord:
             action=action,
             reason=reason,
             ids=[str(d.id) for d in chosen],
-            tenants=sorted({d.tenant or "" for d in chosen}),
+            # Every tenant the records or their topics name: a tenant user's audit page
+            # shows only entries naming that tenant alone, so a mismatched one is hidden.
+            tenants=sorted({t for d in chosen for t in d.tenancy.names}),
             target=target,
             source=source,
         )
@@ -207,15 +237,12 @@ class AuditRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> AuditRecord:
-        data = json.loads(raw)
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        return _load(cls, raw)
 
 
-def _int(text: Any) -> int | None:
-    return int(text) if isinstance(text, str) and text.isdigit() else None
-
-
-def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[Any]:
+def read_topic(config: dict[str, Any], topic: str, last: int | None = None) -> Iterator[Any]:
+    """The committed records of ``topic`` up to its end as it is now (the ``last`` ones of
+    each partition when given); nothing when the topic does not exist."""
     consumer = reader_consumer(config)
     try:
         meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
@@ -223,9 +250,7 @@ def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[An
             return
         ranges = []
         for p in sorted(meta.partitions):
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
-            )
+            low, high = watermarks(consumer, TopicPartition(topic, p), _TIMEOUT)
             start = low if last is None else max(low, high - last)
             ranges.append(PartitionRange(topic, p, start, high))
         yield from read_ranges(consumer, ranges)
@@ -233,32 +258,73 @@ def _ranges(config: dict[str, Any], topic: str, last: int | None) -> Iterator[An
         consumer.close()
 
 
-def read_state(config: dict[str, Any], namespace: str | None) -> dict[DeadLetterId, StateRecord]:
-    """The current state of every handled dead letter (an empty map before first use)."""
+def read_state(
+    config: dict[str, Any], namespace: str | None, tenants: Iterable[str | None] = (None,)
+) -> dict[DeadLetterId, StateRecord]:
+    """The current state of every handled dead letter whose state lives in the state topics
+    of ``tenants`` (``None``: the shared one); an empty map before first use.
+
+    A dedicated tenant may write its own state topic, so a record there counts only for a
+    dead letter of that tenant's DLQ topics: it cannot mark another tenant's handled. The
+    shared topic is the platform's (and kept the state of every tenant's dead letters
+    before dedicated tenants had their own), so it counts for every dead letter, and a
+    tenant's topic, read after it, has the last word on that tenant's."""
     state: dict[DeadLetterId, StateRecord] = {}
-    for msg in _ranges(config, state_topic(namespace), None):
-        raw_key = msg.key()
-        if raw_key is None:
-            continue
-        try:
-            dl_id = DeadLetterId.parse(raw_key.decode("utf-8", errors="replace"))
-        except ValueError:
-            continue  # not written by us; one stray record must not hide every state
-        value = msg.value()
-        if value is None:
-            state.pop(dl_id, None)
-        else:
-            state[dl_id] = StateRecord.from_json(value)
+    for tenant in dict.fromkeys(tenants):
+        topic = state_topic(namespace, tenant)
+        for msg in read_topic(config, topic, None):
+            _apply_state(state, msg, topic, namespace)
     return state
 
 
-def read_audit(
-    config: dict[str, Any], namespace: str | None, *, last: int = 200
-) -> list[AuditRecord]:
-    """The ``last`` audit records, newest first."""
-    records = [
-        AuditRecord.from_json(msg.value())
-        for msg in _ranges(config, audit_topic(namespace), last)
-        if msg.value() is not None
-    ]
-    return sorted(records, key=lambda r: r.at, reverse=True)
+def _apply_state(
+    state: dict[DeadLetterId, StateRecord], msg: Any, topic: str, namespace: str | None
+) -> None:
+    raw_key = msg.key()
+    if raw_key is None:
+        return
+    try:
+        dl_id = DeadLetterId.parse(raw_key.decode("utf-8", errors="replace"))
+    except ValueError:
+        return  # not written by us; one stray record must not hide every state
+    owner = naming.state_owner(topic, namespace)
+    if owner is not None and naming.state_owner(dl_id.topic, namespace) != owner:
+        return  # a tenant's record about a dead letter that is not the tenant's
+    value = msg.value()
+    if value is None:
+        state.pop(dl_id, None)
+        return
+    try:
+        state[dl_id] = StateRecord.from_json(value)
+    except ValueError:
+        return  # the same: a stray record changes nothing
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTrail:
+    """The audit records read, newest first, and where records could not be read."""
+
+    records: list[AuditRecord]
+    unreadable: list[str] = field(default_factory=list)
+    """``offset N: why`` of each record that is not an audit record (skipped)."""
+
+    def warning(self) -> str | None:
+        """One line for operators when records were skipped; None when none were."""
+        if not self.unreadable:
+            return None
+        shown = "; ".join(self.unreadable[:3]) + ("; ..." if len(self.unreadable) > 3 else "")
+        return f"skipped {len(self.unreadable)} unreadable audit record(s): {shown}"
+
+
+def read_audit(config: dict[str, Any], namespace: str | None, *, last: int = 200) -> AuditTrail:
+    """The ``last`` audit records, newest first; unreadable ones are skipped and listed."""
+    records, unreadable = [], []
+    for msg in read_topic(config, audit_topic(namespace), last):
+        value = msg.value()
+        if value is None:
+            continue
+        try:
+            records.append(AuditRecord.from_json(value))
+        except ValueError as exc:
+            unreadable.append(f"offset {msg.offset()}: {exc}")
+    return AuditTrail(sorted(records, key=lambda r: r.at, reverse=True), unreadable)

@@ -43,7 +43,6 @@ Class attributes tell where an event goes: `event_type`, `queue`, `ordered`,
 from frontdesk.events._base import (
     DEFAULT_SOURCE,
     PROPERTY_ID_PATTERN,
-    TENANT_ID_PATTERN,
     Event,
     Record,
 )
@@ -53,7 +52,6 @@ from frontdesk.events._generated import __all__ as _generated_all
 __all__ = [  # noqa: PLE0604 - names come from the generated module
     "DEFAULT_SOURCE",
     "PROPERTY_ID_PATTERN",
-    "TENANT_ID_PATTERN",
     "Event",
     "Record",
     *_generated_all,

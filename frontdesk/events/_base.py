@@ -9,6 +9,7 @@ never loses behaviour.
 from __future__ import annotations
 
 import uuid
+import weakref
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
@@ -19,23 +20,30 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
 
+from frontdesk import naming
+from frontdesk.errors import EventValidationError
 from frontdesk.queues import QueueType
 
 if TYPE_CHECKING:
     from frontdesk.events._generated import EventMeta
 
-TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-"""Tenant ids become parts of topic names (`tenant.<id>.<queue>`), hence the strict shape."""
 PROPERTY_ID_PATTERN = r"^[^\s/]{1,128}$"
 """No `/`: the partition key is `<tenant_id>/<property_id>` and must split unambiguously."""
 DEFAULT_SOURCE = "pms"
 """`meta.source` when `new()` is not told which system produced the event."""
 
-TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
+TenantId = Annotated[StrictStr, AfterValidator(naming.validate_tenant_id)]
+"""Tenant ids become parts of topic names (`tenant.<id>.<queue>`): checked by the one
+validator of `frontdesk.naming`, like everywhere else."""
 PropertyId = Annotated[str, StringConstraints(pattern=PROPERTY_ID_PATTERN)]
 Id = Annotated[str, StringConstraints(max_length=256, pattern=r"^\S(?:[^\r\n]*\S)?$")]
 """An identifier: 1-256 characters, one line, no surrounding blanks."""
@@ -43,8 +51,14 @@ Text = Annotated[str, StringConstraints(pattern=r"\S")]
 """Human text that must say something (not empty, not only blanks)."""
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 """ISO 4217 alphabetic code."""
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+"""Counts and versions: strict, so `True` or `2.0` is refused instead of becoming 1 or 2 (no
+PMS means a flag or a fraction where the schema says int)."""
+Bool = StrictBool
+"""A flag: strict, so `1` or `"yes"` is refused instead of becoming `True`."""
+Float = StrictFloat
+"""A float: strict, so a bool or a numeric string is refused (an int still reads as float)."""
 
 
 def _utc_millis(value: datetime) -> datetime:
@@ -79,7 +93,14 @@ OrderRule = tuple[str, str, bool]
 class Record(BaseModel):
     """Any Avro record as a frozen pydantic model that refuses unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        use_attribute_docstrings=True,
+        # A record given as a field value (or re-validated by `Event.validated`) is checked
+        # again: it may have been built with `model_construct` or `model_copy(update=...)`.
+        revalidate_instances="always",
+    )
 
     _order_rules: ClassVar[tuple[OrderRule, ...]] = ()
 
@@ -129,6 +150,13 @@ class MetaBase(Record):
         )
 
 
+_VALIDATED: weakref.WeakValueDictionary[int, Event] = weakref.WeakValueDictionary()
+"""The events pydantic's validator built, by `id()`, while they live. `model_construct` and
+`model_copy` make new objects that are not in it, so `Event.validated()` re-validates
+exactly those and skips the second validation of an event built the ordinary way. Kept
+outside the model so that it plays no part in equality, pickling or copying."""
+
+
 class Event(Record):
     """Base of every event model; class attributes say where and how it travels."""
 
@@ -149,7 +177,23 @@ class Event(Record):
             raise ValueError(
                 f"meta.event_type is {self.meta.event_type!r}, expected {self.event_type!r}"
             )
+        _VALIDATED[id(self)] = self
         return self
+
+    def validated(self) -> Self:
+        """This event re-validated from its fields, or `EventValidationError` naming one.
+
+        `model_copy(update=...)`, `model_construct()` and attribute writes bypass pydantic;
+        the producers and the outbox call this before encoding, so whatever they are given
+        is checked exactly as `model_validate` would (nested records included: the models
+        re-validate instances, see `Record.model_config`).
+        """
+        if _VALIDATED.get(id(self)) is self:
+            return self  # exactly what pydantic's validator built: checked already
+        try:
+            return type(self).model_validate(self)
+        except ValidationError as exc:
+            raise EventValidationError.from_pydantic(exc) from exc
 
     @property
     def key(self) -> str:

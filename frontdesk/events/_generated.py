@@ -14,8 +14,10 @@ from uuid import UUID
 from pydantic import Field
 
 from frontdesk.events._base import (
+    Bool,
     Currency,
     Event,
+    Float,
     Id,
     Int32,
     Int64,
@@ -185,9 +187,9 @@ class AvailabilityChanged(Event):
     """Units still sellable on each night of the range."""
     min_stay: Annotated[Int32, Field(ge=1)] | None = None
     """Minimum length of stay in nights for arrivals in the range; null for no restriction."""
-    closed_to_arrival: bool
+    closed_to_arrival: Bool
     """Arrivals are not allowed on these nights."""
-    closed_to_departure: bool
+    closed_to_departure: Bool
     """Departures are not allowed on these days."""
 
 
@@ -518,7 +520,7 @@ class MaintenanceRequested(Event):
     """What is wrong."""
     reported_by: Id
     """Staff user or guest id who reported it."""
-    blocks_unit: bool
+    blocks_unit: Bool
     """The unit cannot be sold until repaired."""
 
 

@@ -18,7 +18,7 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def table_name(name: str) -> str:
     """Refuse anything but a plain lower-case identifier: it is spliced into SQL."""
-    if not _IDENTIFIER.match(name):
+    if not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"invalid outbox table name {name!r}: use [a-z_][a-z0-9_]*")
     return name
 

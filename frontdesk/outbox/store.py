@@ -150,4 +150,19 @@ def open_store(url: str, table: str = DEFAULT_TABLE) -> OutboxStore:
     raise ValueError(f"unsupported outbox database URL {url!r}: use sqlite:/// or postgresql://")
 
 
-__all__ = ["OutboxRow", "OutboxStore", "PostgresStore", "SqliteStore", "open_store"]
+def database_errors() -> tuple[type[Exception], ...]:
+    """The drivers' error classes, for callers that turn them into one clear line (the
+    PostgreSQL driver is imported only here and by `PostgresStore`, not at module load)."""
+    import psycopg  # noqa: PLC0415 - see above
+
+    return (sqlite3.Error, psycopg.Error)
+
+
+__all__ = [
+    "OutboxRow",
+    "OutboxStore",
+    "PostgresStore",
+    "SqliteStore",
+    "database_errors",
+    "open_store",
+]

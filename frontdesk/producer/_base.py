@@ -6,6 +6,7 @@ settings' topology file) unless a test passes explicit `config` and `topology`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,9 +24,23 @@ from frontdesk.producer.routing import Outgoing, Router
 from frontdesk.producer.tracing import SendTracer
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology, load_topology
+from frontdesk.trace_export import TracingConfigError, install_tracing
 
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "frontdesk-producer"
+"""The service spans are reported under unless ``OTEL_SERVICE_NAME`` says otherwise."""
 DEFAULT_BUFFER_TIMEOUT = 30.0
 """Seconds `send()` waits for room in a full buffer before giving up with DeliveryError."""
+
+
+def _install_tracing() -> None:
+    """Export spans where ``OTEL_*`` says, unless the PMS installed its own provider. A
+    variable the SDK cannot honour must not stop the PMS from sending: it is logged."""
+    try:
+        install_tracing(SERVICE_NAME)
+    except TracingConfigError as exc:
+        log.error("producer spans are not exported: %s", exc)
 
 
 class ProducerBase:
@@ -52,6 +67,8 @@ class ProducerBase:
         self.router = Router(topology, codec)
         self.config = producer_config(settings, config, **overrides)
         self.buffer_timeout = buffer_timeout
+        if tracer_provider is None:
+            _install_tracing()
         self._tracer = SendTracer(tracer_provider)
         self._kafka = confluent_kafka.Producer(self.config)
         self._schemas = SchemaPublisher(

@@ -4,7 +4,9 @@ A consumer continues the trace from the `traceparent` header, so one trace follo
 event from the PMS call that sent it through every retry to its final handler. The span
 ends when Kafka confirms (or refuses) the event, so its duration is the delivery latency.
 When no OpenTelemetry SDK is configured the tracer is a no-op: then only an enclosing
-context the PMS already has is propagated, and the hot path skips the span work.
+context the PMS already has is propagated, and the hot path skips the span work. A
+producer built in a process without a tracer provider installs the one the standard
+``OTEL_*`` variables configure, if any (`frontdesk.trace_export`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ class SendTracer:
     def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
         self._tracer = trace.get_tracer(TRACER_NAME, tracer_provider=tracer_provider)
 
-    def start(self, record: Outgoing, event_type: str, tenant_id: str) -> Span | None:
-        """Start the span for `record` and add `traceparent` (and `tracestate`) to its headers.
+    def start(
+        self, record: Outgoing, event_type: str, tenant_id: str, parent: Context | None = None
+    ) -> Span | None:
+        """Start the span for `record` (a child of ``parent``, default: the current span)
+        and set `traceparent` (and `tracestate`) in its headers to it.
 
         Returns the span to end on delivery, or None when tracing is off.
         """
-        span = self._tracer.start_span(f"send {record.topic}", kind=SpanKind.PRODUCER)
+        span = self._tracer.start_span(
+            f"send {record.topic}", context=parent, kind=SpanKind.PRODUCER
+        )
         if span.is_recording():
             span.set_attributes(
                 {
@@ -57,8 +64,11 @@ def end_span(span: Span, error: object | None) -> None:
 
 
 def _inject(headers: list[Header], context: Context | None) -> None:
+    """Set the trace headers to ``context``, replacing any the record already carried."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier, context=context)
+    if any(name in carrier for name, _ in headers):
+        headers[:] = [(name, value) for name, value in headers if name not in carrier]
     headers.extend((name, value.encode()) for name, value in carrier.items())
 
 

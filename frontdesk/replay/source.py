@@ -8,11 +8,12 @@ replay of a busy topic terminate and makes its row count checkable against the b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from frontdesk import naming
 from frontdesk.queues import QueueType
@@ -80,10 +81,7 @@ def plan_ranges(
         if meta is None or meta.error is not None or not meta.partitions:
             raise KafkaException(f"topic {topic} does not exist")
         partitions += [TopicPartition(topic, p) for p in sorted(meta.partitions)]
-    marks = {
-        (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
-        for tp in partitions
-    }
+    marks = {(tp.topic, tp.partition): watermarks(consumer, tp, timeout) for tp in partitions}
     starts = _offsets_at(consumer, partitions, since, timeout)
     ends = _offsets_at(consumer, partitions, until, timeout)
     ranges = []
@@ -95,6 +93,28 @@ def plan_ranges(
         start = end if start == OFFSET_NOT_FOUND else max(start, low)
         ranges.append(PartitionRange(tp.topic, tp.partition, min(start, end), end))
     return ranges
+
+
+_LEADER_MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
+
+
+def watermarks(consumer: Consumer, tp: TopicPartition, timeout: float) -> tuple[int, int]:
+    """(low, high) of one partition, asking again while the broker answers with a retriable
+    error: a partition just created or just moved reports NOT_LEADER_FOR_PARTITION for a
+    moment, and one such moment must not fail a whole review or replay."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
+            return low, high
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            retriable = isinstance(error, KafkaError) and (
+                error.retriable() or error.code() in _LEADER_MOVING
+            )
+            if not retriable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _offsets_at(

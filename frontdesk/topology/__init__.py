@@ -8,7 +8,11 @@ from frontdesk.topology.model import (
     TopicSpec,
     Topology,
     TopologyError,
+    audit_spec,
+    dlq_state_spec,
+    held_spec,
     load_topology,
+    state_specs,
 )
 
 __all__ = [
@@ -19,5 +23,9 @@ __all__ = [
     "TopicSpec",
     "Topology",
     "TopologyError",
+    "audit_spec",
+    "dlq_state_spec",
+    "held_spec",
     "load_topology",
+    "state_specs",
 ]

@@ -7,22 +7,76 @@ Kafka. The file says *what* exists; ``frontdesk.admin`` makes the cluster match 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from frontdesk import naming
+from frontdesk.broker.config import ADMIN_USER
 from frontdesk.queues import QueueType
 
-Duration = Annotated[str, Field(pattern=r"^\d+(ms|s|m|h|d)$")]
+
+def _storable_duration(value: str) -> str:
+    naming.parse_duration_ms(value)  # e.g. longer than Kafka's 64-bit milliseconds
+    return value
+
+
+Duration = Annotated[str, Field(pattern=r"^\d+(ms|s|m|h|d)$"), AfterValidator(_storable_duration)]
+
+
+MAX_FILE_BYTES = 1024 * 1024
+"""A topology names queues and tenants: even thousands of tenants fit well under 1 MiB."""
+MAX_ALIASES = 200
+"""YAML aliases (``*name``) in one file: enough to share queue defaults, few enough that no
+file can expand exponentially ("billion laughs")."""
+MAX_NODES = 100_000
+"""Values in the document once every alias is expanded."""
+MAX_DEPTH = 32
+"""Nesting depth of collections; the real file needs five."""
+
+_PRINCIPAL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+RESERVED_PRINCIPALS = frozenset({f"User:{ADMIN_USER}", "User:ANONYMOUS"})
+"""The broker's super user and the unauthenticated principal: granting a tenant's ACLs to
+either would hand the tenant's topics to every admin tool or to anyone at all."""
 
 
 class TopologyError(ValueError):
     """The topology file is unreadable or invalid; the message names the file, line and field."""
+
+
+class FieldProblem(ValueError):
+    """A check across several fields that knows which one is at fault (``loc``), so that
+    the error still names that field's line although the check runs on the whole model."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def validate_principal(value: str) -> str:
+    """One tenant's own principal: ``User:<name>``, no wildcard, not a reserved user."""
+    kind, _, name = value.partition(":")
+    if kind != "User" or not _PRINCIPAL_NAME_RE.fullmatch(name):
+        raise ValueError(
+            f"principal {value!r} must be 'User:<name>' with letters, digits, '.', '_' or '-' "
+            "(no wildcard: a tenant's ACLs go to that tenant's user only)"
+        )
+    if value in RESERVED_PRINCIPALS:
+        raise ValueError(f"principal {value!r} is reserved for the broker; give the tenant its own")
+    return value
 
 
 class _Strict(BaseModel):
@@ -132,9 +186,7 @@ class TenantSpec(_Strict):
     @field_validator("principal")
     @classmethod
     def _valid_principal(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("User:"):
-            raise ValueError("principal must look like 'User:<name>'")
-        return value
+        return None if value is None else validate_principal(value)
 
     @model_validator(mode="after")
     def _dedicated_only(self) -> TenantSpec:
@@ -153,8 +205,82 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
+BROKER_MAX_MESSAGE_BYTES = 1_048_588
+"""Kafka's default ``max.message.bytes``: what a main topic takes unless its queue's config
+says otherwise."""
+HANDOFF_HEADROOM_BYTES = 262_144
+"""How much larger than its main topic's records a hand-off topic (retry tiers, parked, DLQ,
+and the fallback queue's main topic) takes: the runtime adds headers (history, error,
+stack trace) to every record it forwards, and a record that fit its main topic must still
+fit wherever the runtime moves it, or its checkpoint could never commit."""
+
+
+def _max_bytes(config: dict[str, str]) -> int:
+    raw = config.get("max.message.bytes")
+    return int(raw) if raw is not None and raw.isdigit() else BROKER_MAX_MESSAGE_BYTES
+
+
 def _ms(duration: str) -> str:
     return str(naming.parse_duration_ms(duration))
+
+
+# -- the runtime's internal state topics -------------------------------------------------
+# Held keys and DLQ review state are compacted topics of one partition. The pooled tenants
+# share one copy per namespace, created on first use by the platform's workers and
+# reviewers (as is the audit trail); each dedicated tenant has its own under its prefix,
+# declared here so that `topics apply` creates it and the tenant's prefixed ACLs cover it.
+
+HELD_CONFIG = {
+    "cleanup.policy": "compact",
+    # A dead-lettered key may stay held for weeks: compaction, not time, bounds the topic.
+    "retention.ms": "-1",
+    # Tombstones of released keys must outlive a new owner's read of the whole topic.
+    "delete.retention.ms": str(86_400_000),
+}
+DLQ_STATE_CONFIG = {
+    "cleanup.policy": "compact",
+    # Keep the state of a dead letter as long as the DLQ might still hold it (30d) and then
+    # some: compaction, not time, is what bounds this topic.
+    "retention.ms": "-1",
+    # A tombstone (re-open) must outlive a slow reader's scan of the topic.
+    "delete.retention.ms": str(7 * 86_400_000),
+}
+AUDIT_CONFIG = {
+    "cleanup.policy": "delete",
+    # An audit trail is kept until someone decides otherwise; lower it by hand if policy says.
+    "retention.ms": "-1",
+}
+
+
+def held_spec(
+    namespace: str | None, tenant_id: str | None, replication_factor: int = 1
+) -> TopicSpec:
+    """The held-keys state topic of one owner (a dedicated tenant, or ``None`` for the
+    pooled tenants' shared one)."""
+    name = naming.held_topic(namespace, tenant_id)
+    return TopicSpec(name, 1, replication_factor, dict(HELD_CONFIG))
+
+
+def dlq_state_spec(
+    namespace: str | None, tenant_id: str | None, replication_factor: int = 1
+) -> TopicSpec:
+    """The DLQ review state topic of one owner (as `held_spec`)."""
+    name = naming.dlq_state_topic(namespace, tenant_id)
+    return TopicSpec(name, 1, replication_factor, dict(DLQ_STATE_CONFIG))
+
+
+def state_specs(
+    namespace: str | None, tenant_id: str | None, replication_factor: int = 1
+) -> list[TopicSpec]:
+    """Both internal state topics of one owner."""
+    return [
+        held_spec(namespace, tenant_id, replication_factor),
+        dlq_state_spec(namespace, tenant_id, replication_factor),
+    ]
+
+
+def audit_spec(namespace: str | None, replication_factor: int = 1) -> TopicSpec:
+    return TopicSpec(naming.audit_topic(namespace), 1, replication_factor, dict(AUDIT_CONFIG))
 
 
 class Topology(_Strict):
@@ -171,6 +297,17 @@ class Topology(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"tenant ids must be unique; repeated: {', '.join(dupes)}")
+        owners: dict[str, str] = {}
+        for index, tenant in enumerate(self.tenants):
+            if tenant.principal is None:
+                continue
+            owner = owners.setdefault(tenant.principal, tenant.id)
+            if owner != tenant.id:
+                raise FieldProblem(
+                    ("tenants", index, "principal"),
+                    f"principal {tenant.principal!r} is already tenant {owner!r}'s: one "
+                    "principal per tenant, or each would reach the other's topics",
+                )
         return self
 
     @functools.cached_property
@@ -209,6 +346,17 @@ class Topology(_Strict):
             naming.main_topic(queue, t.id, self.namespace) for t in self.dedicated_tenants()
         ]
 
+    def state_owners(self) -> list[str | None]:
+        """Whose internal state topics exist: ``None`` (the pooled tenants' shared ones)
+        and every dedicated tenant (under its prefix)."""
+        return [None, *(t.id for t in self.dedicated_tenants())]
+
+    @property
+    def dedicated_ids(self) -> frozenset[str]:
+        """The dedicated tenants' ids: those whose internal state topics exist (the
+        ``known`` of `frontdesk.naming.state_owner`)."""
+        return frozenset(t.id for t in self.dedicated_tenants())
+
     def retry_delays(self, queue: QueueType) -> list[str]:
         return list(self.queues[queue].retry.tiers)
 
@@ -217,21 +365,27 @@ class Topology(_Strict):
         specs: list[TopicSpec] = []
         rf = self.cluster.replication_factor
         owners: list[TenantSpec | None] = [None, *self.dedicated_tenants()]
+        # Every queue's events may be diverted to the fallback queue's main topic.
+        largest_main = max(_max_bytes(q.config) for q in self.queues.values())
         for owner in owners:
             for queue in QueueType:
                 q = self.queues[queue]
                 partitions = (owner.partitions if owner else None) or q.partitions
                 main = naming.main_topic(queue, owner.id if owner else None, self.namespace)
-                specs.append(
-                    TopicSpec(main, partitions, rf, {"retention.ms": _ms(q.retention), **q.config})
-                )
+                main_config = {"retention.ms": _ms(q.retention), **q.config}
+                if queue is QueueType.FALLBACK:
+                    main_config.setdefault(
+                        "max.message.bytes", str(largest_main + HANDOFF_HEADROOM_BYTES)
+                    )
+                handoff = str(_max_bytes(main_config) + HANDOFF_HEADROOM_BYTES)
+                specs.append(TopicSpec(main, partitions, rf, main_config))
                 for delay in q.retry.tiers:
                     specs.append(
                         TopicSpec(
                             naming.retry_topic(main, delay),
                             partitions,
                             rf,
-                            {"retention.ms": _ms(q.retry.retention)},
+                            {"retention.ms": _ms(q.retry.retention), "max.message.bytes": handoff},
                         )
                     )
                 # Events parked behind a held key of an ordered type: same partitions as
@@ -242,7 +396,7 @@ class Topology(_Strict):
                         naming.parked_topic(main),
                         partitions,
                         rf,
-                        {"retention.ms": _ms(q.dlq.retention)},
+                        {"retention.ms": _ms(q.dlq.retention), "max.message.bytes": handoff},
                     )
                 )
                 specs.append(
@@ -250,12 +404,20 @@ class Topology(_Strict):
                         naming.dlq_topic(main),
                         q.dlq.partitions or partitions,
                         rf,
-                        {"retention.ms": _ms(q.dlq.retention)},
+                        {"retention.ms": _ms(q.dlq.retention), "max.message.bytes": handoff},
                     )
                 )
+            if owner is not None:
+                # A dedicated tenant's held keys and DLQ state live under its prefix, so
+                # its own worker needs no ACL beyond the tenant's.
+                specs.extend(state_specs(self.namespace, owner.id, rf))
         specs.append(self.schemas_topic())
         durability = self.cluster.topic_config()
         return [replace(spec, config={**durability, **spec.config}) for spec in specs]
+
+    def max_message_bytes(self) -> dict[str, int]:
+        """Each declared topic's ``max.message.bytes`` (the broker's default where unset)."""
+        return {spec.name: _max_bytes(spec.config) for spec in self.topics()}
 
     def schemas_topic(self) -> TopicSpec:
         """The published writer schemas (frontdesk.contracts.schemas_topic): one partition,
@@ -268,8 +430,81 @@ class Topology(_Strict):
         )
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that remembers the line of every mapping key and sequence item."""
+class _LimitedLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses what could exhaust memory or the stack.
+
+    Aliases are counted, an alias to an anchor still being composed (a recursive anchor)
+    is refused, and so is nesting deeper than ``MAX_DEPTH``; the expanded size is checked
+    after composing (``_expanded_size``), before anything is constructed.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+        self._open_anchors: set[str] = set()
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _LimitError(line, f"more than {MAX_ALIASES} aliases")
+            if event.anchor in self._open_anchors:
+                raise _LimitError(line, f"alias *{event.anchor} refers to itself (recursive)")
+            return super().compose_node(parent, index)
+        anchor = getattr(event, "anchor", None)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _LimitError(line, f"nested deeper than {MAX_DEPTH} levels")
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            if anchor is not None:
+                self._open_anchors.discard(anchor)
+
+
+class _LimitError(Exception):
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
+
+
+def _expanded_size(node: yaml.Node) -> None:
+    """Count the values the document holds once aliases are expanded; stop past the limit.
+
+    Shared (aliased) nodes are counted once per use, with their size memoised by identity,
+    so the count costs time proportional to the file, not to the expansion.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(current: yaml.Node) -> int:
+        known = sizes.get(id(current))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(current, yaml.MappingNode):
+            children = [n for pair in current.value for n in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise _LimitError(
+                    child.start_mark.line + 1,  # the value that tipped it over
+                    f"expands to more than {MAX_NODES} values through aliases",
+                )
+        sizes[id(current)] = total
+        return total
+
+    size(node)
 
 
 def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -292,13 +527,38 @@ def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | N
     return None
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line: where and what, without PyYAML's multi-line excerpt of the file."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{at}not valid YAML: {' '.join(str(problem).split())}"
+
+
+def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree and its data, within the limits, or a one-line error."""
+    loader = _LimitedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _expanded_size(node)
+        return node, loader.construct_document(node)
+    except _LimitError as exc:
+        raise TopologyError(f"{source}: line {exc.line}: refused: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise TopologyError(f"{source}: {_yaml_problem(exc)}") from None
+    finally:
+        loader.dispose()
+
+
 def parse_topology(text: str, source: str = "<topology>") -> Topology:
     """Parse and validate a topology document; errors name the line and the field."""
-    try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TopologyError(f"{source}: not valid YAML: {exc}") from exc
+    if len(text) > MAX_FILE_BYTES:
+        raise TopologyError(
+            f"{source}: refused: larger than {MAX_FILE_BYTES // 1024} KiB (a topology is small)"
+        )
+    node, data = _compose(text, source)
     if not isinstance(data, dict):
         raise TopologyError(f"{source}: expected a mapping with 'queues' and 'tenants'")
     lines: dict[tuple[Any, ...], int] = {}
@@ -310,17 +570,34 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, FieldProblem):
+                loc = (*loc, *cause.loc)
             where = ".".join(str(p) for p in loc) or "(top level)"
             line = _line_of(loc, lines)
             at = f"line {line}, " if line else ""
             problems.append(f"{source}: {at}{where}: {err['msg']}")
-        raise TopologyError("invalid topology\n" + "\n".join(problems)) from exc
+        raise TopologyError("invalid topology\n" + "\n".join(problems)) from None
 
 
 def load_topology(path: Path | str) -> Topology:
+    """Read and parse a topology file: at most ``MAX_FILE_BYTES``, UTF-8."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise TopologyError(f"cannot read topology file {path}: {exc.strerror}") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise TopologyError(
+            f"{path}: refused: larger than {MAX_FILE_BYTES // 1024} KiB (a topology is small)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise TopologyError(
+            f"{path}: line {line}, column {column}: not UTF-8 (byte 0x{raw[exc.start]:02x})"
+        ) from None
     return parse_topology(text, str(path))

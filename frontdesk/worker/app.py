@@ -97,7 +97,7 @@ class App:
 
         An app of the ``fallback`` queue may handle event types of any queue: it handles
         what other apps diverted to it while a dependency was down."""
-        if not _NAME_RE.match(name):
+        if not _NAME_RE.fullmatch(name):
             raise PolicyError(
                 f"invalid app name {name!r}: 1-63 lower-case letters, digits, '-' or '_' "
                 "(it becomes part of the consumer group id)"

@@ -86,9 +86,9 @@ class WorkerConfig:
             raise PolicyError("hanging_check_interval must be 0 (off) or positive")
         if self.commit_interval <= 0 or self.poll_timeout <= 0:
             raise PolicyError("commit_interval and poll_timeout must be positive")
-        if self.worker_id is not None and not _ID_RE.match(self.worker_id):
+        if self.worker_id is not None and not _ID_RE.fullmatch(self.worker_id):
             raise PolicyError(f"invalid worker id {self.worker_id!r}")
-        if self.group_id is not None and not _ID_RE.match(self.group_id):
+        if self.group_id is not None and not _ID_RE.fullmatch(self.group_id):
             raise PolicyError(f"invalid group id {self.group_id!r}")
         if self.tenant is not None:
             try:

@@ -23,6 +23,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from frontdesk.access import AccessDeniedError, denied, is_denied, principal
+from frontdesk.errors import FrontdeskError
+
 log = logging.getLogger("frontdesk.worker")
 
 Sink = Callable[[str, str, bytes | None], None]
@@ -33,9 +36,12 @@ class StateFollower:
     """Reads state topics to their end and follows them; `sync` waits for "caught up"."""
 
     def __init__(
-        self, config: dict[str, Any], topics: list[str], sink: Sink, client_id: str
+        self, config: dict[str, Any], topics: list[str], sink: Sink, client_id: str, group: str
     ) -> None:
+        """``group``: the worker's group, under which the follower's own (never joined) group
+        id goes, so that it needs no group ACL beyond the worker's."""
         self._config = config
+        self._group = group
         self._topics = topics
         self._sink = sink
         self._client_id = client_id
@@ -70,7 +76,7 @@ class StateFollower:
         consumer = Consumer(
             {
                 **self._config,
-                "group.id": f"frontdesk-state-{uuid.uuid4().hex}",  # never joined
+                "group.id": f"{self._group}.state-{uuid.uuid4().hex}",  # never joined
                 "client.id": f"{self._client_id}-state",
                 "enable.auto.commit": False,
                 "enable.partition.eof": True,
@@ -87,10 +93,13 @@ class StateFollower:
             while any(t not in meta for t in self._topics) and time.monotonic() < deadline:
                 time.sleep(0.2)
                 meta = consumer.list_topics(timeout=30).topics
+            unseen = [t for t in self._topics if t not in meta or meta[t].error is not None]
+            if unseen:
+                # Following without it would restore no hold and hear no release: stop.
+                raise self._unseen(consumer, unseen[0])
             tps = [
                 TopicPartition(topic, p, -2)  # OFFSET_BEGINNING
                 for topic in self._topics
-                if topic in meta
                 for p in sorted(meta[topic].partitions)
             ]
             consumer.assign(tps)
@@ -105,6 +114,10 @@ class StateFollower:
                         if err.code() == KafkaError._PARTITION_EOF:
                             self._next[where] = max(self._next.get(where, 0), msg.offset() or 0)
                             continue
+                        if is_denied(err):
+                            denied_group = err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+                            name = self._group if denied_group else where[0]
+                            raise denied(err, name, "READ", self._config)
                         if err.fatal():
                             raise KafkaException(err)
                         log.warning("state follower: %s", err.str())
@@ -119,6 +132,15 @@ class StateFollower:
             self._fail_waiters(exc)
         finally:
             consumer.close()
+
+    def _unseen(self, consumer: Consumer, topic: str) -> FrontdeskError:
+        """Why a state topic is not in the metadata: hidden from us, or absent."""
+        found = consumer.list_topics(topic, timeout=30).topics.get(topic)
+        if found is not None and is_denied(found.error):
+            return AccessDeniedError("topic", topic, "DESCRIBE", principal(self._config))
+        return FrontdeskError(
+            f"state topic {topic} does not exist: create it with `frontdesk topics apply`"
+        )
 
     def _deliver(self, topic: str, key: str, value: bytes | None) -> None:
         assert self._loop is not None

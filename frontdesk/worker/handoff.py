@@ -39,7 +39,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
-from frontdesk import headers
+from frontdesk import access, headers, naming
 from frontdesk.worker.errors import WorkerFencedError
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,89 @@ class Forward:
     reason: str
     """For the DLQ, the ``fd-reason``; for a retry, the tier's delay; for a park, the hold
     id; for a diversion, the dependency."""
+    dead_letter_to: str | None = None
+    """For a diversion: the DLQ of the main topic it was diverted from, where it goes if it
+    does not fit the fallback topic (`dead_letter_topic`); never taken from a header."""
 
 
 class HandoffAbortedError(Exception):
     """A checkpoint transaction was aborted; its forwards and offsets are kept for the next."""
+
+
+class ForwardTooLargeError(HandoffAbortedError):
+    """The checkpoint was aborted because these forwards do not fit their topics (the
+    client or the broker said ``MSG_SIZE_TOO_LARGE``): the runner replaces each with a
+    `too_large_dead_letter` before the next checkpoint, so the partition never stalls."""
+
+    def __init__(self, message: str, forwards: Sequence[Forward]) -> None:
+        super().__init__(message)
+        self.forwards = list(forwards)
+
+
+RECORD_OVERHEAD_BYTES = 1024
+"""Upper bound of what Kafka adds around one record in a batch (lengths, varints, the batch
+header): a forward fits when its key, value and headers plus this are within the limit."""
+MAX_KEY_BYTES = 1024
+_TOO_LARGE_CODES = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE})
+
+
+def record_size(key: bytes | None, value: bytes | None, record_headers: headers.Headers) -> int:
+    """What a record weighs against ``max.message.bytes`` (an upper bound)."""
+    size = RECORD_OVERHEAD_BYTES + len(key or b"") + len(value or b"")
+    return size + sum(len(k.encode()) + len(v or b"") + 10 for k, v in record_headers)
+
+
+def dead_letter_topic(forward: Forward) -> str:
+    """The DLQ a forward's record belongs in: its own main topic's DLQ."""
+    if forward.kind == "dlq":
+        return forward.topic
+    if forward.kind == "divert":
+        return forward.dead_letter_to or naming.dlq_topic(forward.topic)
+    if forward.kind == "park":
+        main = forward.topic.removesuffix(naming.PARKED_SUFFIX)
+    else:
+        main = forward.topic.rsplit(naming.RETRY_INFIX, 1)[0]
+    return naming.dlq_topic(main)
+
+
+def too_large_dead_letter(forward: Forward, limit: int, now_ms: int) -> Forward:
+    """A dead letter that fits in place of a forward that does not: same key and headers,
+    reason ``too_large``, the payload dropped (its size in ``fd-dropped-bytes``).
+
+    Headers a tenant piled on are dropped too if they alone would not fit: then only the
+    envelope and runtime headers are kept, each cut to `MAX_MESSAGE_CHARS` bytes, and the
+    key to `MAX_KEY_BYTES`. The original topic, partition and offset are in the headers
+    already (every forward carries them).
+    """
+    size = record_size(forward.key, forward.value, forward.headers)
+    updates = {
+        headers.REASON: "too_large",
+        # Shrunk twice (its headers did not fit either): the first drop's size stands.
+        headers.DROPPED_BYTES: str(len(forward.value))
+        if forward.value
+        else headers.get(forward.headers, headers.DROPPED_BYTES) or "0",
+        headers.ERROR_CLASS: "frontdesk.worker.handoff.ForwardTooLargeError",
+        headers.ERROR_MESSAGE: (
+            f"the {forward.kind} forward to {forward.topic} weighs {size} bytes, over the "
+            f"limit of {limit}: the payload was dropped"
+        ),
+        headers.DEAD_LETTERED_AT: str(now_ms),
+    }
+    kept = [(k, v) for k, v in headers.replace(forward.headers, updates) if k != headers.DUE_AT]
+    key = forward.key
+    if record_size(key, None, kept) > limit:
+        wanted = headers.RUNTIME | headers.ENVELOPE
+        last = {k: v for k, v in kept if k in wanted}
+        kept = [(k, v[:MAX_MESSAGE_CHARS]) for k, v in last.items()]
+        key = key[:MAX_KEY_BYTES] if key is not None else None
+    return Forward(dead_letter_topic(forward), key, None, kept, "dlq", "too_large")
+
+
+def fitted(forward: Forward, limit: int, now_ms: int) -> Forward:
+    """``forward`` itself if it fits ``limit``, else its `too_large_dead_letter`."""
+    if forward.kind == "state" or record_size(forward.key, forward.value, forward.headers) <= limit:
+        return forward
+    return too_large_dead_letter(forward, limit, now_ms)
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -168,8 +247,11 @@ def dlq_headers(
     now_ms: int,
     worker_id: str,
     trace_id: str | None = None,
+    trace: dict[str, str] | None = None,
 ) -> headers.Headers:
-    """Headers for a dead letter: why, what was raised, where it came from, who sent it."""
+    """Headers for a dead letter: why, what was raised, where it came from, who sent it.
+    ``trace`` (``traceparent``/``tracestate``) names the dead-lettering span, so that a
+    redriven event continues the trace from there."""
     updates = _history(record_headers, source, now_ms)
     updates.update(
         {
@@ -185,6 +267,8 @@ def dlq_headers(
         updates[headers.STACK_TRACE] = stack_trace(error)
     if trace_id:
         updates[headers.TRACE_ID] = trace_id
+    if trace:
+        updates.update(trace)
     # A DLQ record is not waiting for anything.
     return [(k, v) for k, v in headers.replace(record_headers, updates) if k != headers.DUE_AT]
 
@@ -245,8 +329,17 @@ class TransactionalCommitter:
     ``send_offsets_to_transaction`` after a broker restart was seen blocked for minutes).
     """
 
-    def __init__(self, config: dict[str, Any], transactional_id: str, timeout: float = 30.0):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        transactional_id: str,
+        timeout: float = 30.0,
+        group: str | None = None,
+        max_message_bytes: int = 1_000_000,
+    ):
         self.transactional_id = transactional_id
+        self.group = group
+        """The consumer group whose offsets the transactions commit (named in errors)."""
         self.timeout = timeout
         self._producer = Producer(
             {
@@ -260,6 +353,9 @@ class TransactionalCommitter:
                 # with the same id arrives to fence it.
                 "transaction.timeout.ms": int(timeout * 1000),
                 "linger.ms": 5,
+                # Hand-off topics take larger records than main topics (see
+                # `frontdesk.topology.model.HANDOFF_HEADROOM_BYTES`): so must the client.
+                "message.max.bytes": max_message_bytes,
             },
             logger=logging.getLogger("frontdesk.kafka"),
         )
@@ -269,6 +365,10 @@ class TransactionalCommitter:
         leaves it open, and its offsets block the group's ``read_committed`` readers
         (``UNSTABLE_OFFSET_COMMIT``) until it is aborted or the id is fenced."""
         self._parked_to: dict[str, int] = {}
+        self._oversized: list[Forward] = []
+        self._config = config
+        self._refused: tuple[KafkaError, str] | None = None
+        """An authorization failure of a record of this transaction, and its topic."""
         self.in_call: tuple[str, float] | None = None
         """The librdkafka call running now and when it started (monotonic), or ``None``."""
 
@@ -311,6 +411,8 @@ class TransactionalCommitter:
         try:
             with self._call("begin_transaction/produce"):
                 self._begin_and_produce(forwards)
+            if self._oversized:  # refused by the client: no need to ask the broker
+                raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
             if offsets:  # a checkpoint may carry only state records (a release, a replay)
                 self._send_offsets(offsets, group_metadata)
             self._commit()
@@ -320,6 +422,12 @@ class TransactionalCommitter:
                 raise error from exc
             with contextlib.suppress(HandoffAbortedError):
                 self._abort()  # one that fails leaves `open` set: `abort_open` tries again
+            self._producer.poll(0)  # delivery reports of the aborted records
+            if self._oversized and isinstance(error, HandoffAbortedError):
+                oversized, self._oversized = self._oversized, []
+                raise ForwardTooLargeError(
+                    f"{len(oversized)} forward(s) too large for their topics", oversized
+                ) from exc
             raise error from exc
         self.transactions += 1
         self._producer.poll(0)  # delivery reports not served yet (normally none left)
@@ -330,25 +438,42 @@ class TransactionalCommitter:
         self._producer.begin_transaction()
         self.open = True
         self._parked_to = {}
+        self._oversized = []
         for fw in forwards:
             record_headers: list[tuple[str, str | bytes | None]] = list(fw.headers)
-            extra: dict[str, Any] = {}
-            if fw.kind == "park":
-                extra["on_delivery"] = self._parked_callback(fw.reason)
+            delivered = self._delivery_callback(fw)
             while True:
                 try:
                     self._producer.produce(
-                        fw.topic, key=fw.key, value=fw.value, headers=record_headers, **extra
+                        fw.topic,
+                        key=fw.key,
+                        value=fw.value,
+                        headers=record_headers,
+                        on_delivery=delivered,
                     )
                     break
                 except BufferError:
                     self._producer.poll(0.05)  # queue full: let deliveries drain
+                except KafkaException as exc:
+                    if exc.args[0].code() not in _TOO_LARGE_CODES:
+                        raise
+                    self._oversized.append(fw)
+                    break
         self._producer.poll(0)
 
-    def _parked_callback(self, hold_id: str) -> Any:
+    def _delivery_callback(self, fw: Forward) -> Any:
+        """Note a forward refused for its size or for an ACL, and where a park landed."""
+
         def delivered(err: KafkaError | None, msg: Any) -> None:
-            offset = msg.offset() if err is None else None
-            if offset is not None and offset >= 0:
+            if err is not None:
+                if err.code() in _TOO_LARGE_CODES:
+                    self._oversized.append(fw)
+                elif access.is_denied(err) and self._refused is None:
+                    self._refused = (err, fw.topic)  # named when the commit fails
+                return
+            offset = msg.offset()
+            if fw.kind == "park" and offset is not None and offset >= 0:
+                hold_id = fw.reason
                 self._parked_to[hold_id] = max(self._parked_to.get(hold_id, 0), offset + 1)
 
         return delivered
@@ -414,6 +539,13 @@ class TransactionalCommitter:
 
     def _classify(self, exc: KafkaException) -> Exception:
         err: KafkaError = exc.args[0]
+        refused, self._refused = self._refused, None
+        if refused is not None:  # retrying cannot help: say which topic lacks the ACL
+            return access.denied(refused[0], refused[1], "WRITE", self._config)
+        if err.code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+            return access.denied(err, self.transactional_id, "WRITE", self._config)
+        if err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
+            return access.denied(err, self.group or "(the worker's)", "READ", self._config)
         if err.fatal() or err.code() in (
             KafkaError._FENCED,
             KafkaError.PRODUCER_FENCED,
@@ -436,6 +568,7 @@ def wall_ms() -> int:
 
 __all__ = [
     "Forward",
+    "ForwardTooLargeError",
     "HandoffAbortedError",
     "Source",
     "TransactionalCommitter",

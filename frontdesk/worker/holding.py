@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from frontdesk import headers, naming
+from frontdesk.dlq.ids import DeadLetterId
 from frontdesk.events import Event
 from frontdesk.worker.follower import StateFollower
 from frontdesk.worker.handoff import Forward, Source, parked_headers
@@ -51,11 +52,11 @@ class HoldingMixin:
 
     group_id: str
     worker_id: str
+    namespace: str | None
+    _known: frozenset[str]
     counts: dict[str, int]
     _holds: HoldTable | None
     _follower: StateFollower | None
-    _held_topic: str
-    _dlq_state_topic: str
     _free_forwards: list[Forward]
     _parts: dict[tuple[str, int], Partition]
     _scheduler: KeyScheduler[Job]
@@ -78,12 +79,25 @@ class HoldingMixin:
         assert job.key is not None
         return self._holds.get(job.part.topic, job.part.partition, job.key)
 
-    @staticmethod
-    def _is_redriven_holder(rh: list[tuple[str, bytes]], event: Event, hold: Hold) -> bool:
-        """A redrive of the holding event's dead letter: it runs first, it is not parked."""
-        return headers.get(rh, headers.REDRIVEN_FROM) is not None and (
-            str(event.meta.event_id) == hold.event_id
-        )
+    def _is_redriven_holder(self, rh: list[tuple[str, bytes]], event: Event, hold: Hold) -> bool:
+        """A redrive of the holding event's dead letter: it runs first, it is not parked.
+
+        ``fd-redriven-from`` is written by the DLQ tooling onto a main topic, where a tenant
+        can write it too, so it is checked against the held-keys state rather than believed:
+        the record must be the holding event itself (same key, since it was read under this
+        hold, and same event id), the holder must have been dead-lettered, and the header
+        must name a dead letter in this main topic's DLQ. A forged one is parked like any
+        other event of the key: it cannot jump or release the hold.
+        """
+        assert self._holds is not None
+        raw = headers.get(rh, headers.REDRIVEN_FROM)
+        if raw is None or str(event.meta.event_id) != hold.event_id:
+            return False
+        try:
+            source = DeadLetterId.parse(raw)
+        except ValueError:
+            return False
+        return source.topic == naming.dlq_topic(hold.topic) and self._holds.dead_lettered(hold)
 
     def _replay_applies(self, job: Job) -> bool:
         hold = job.replay
@@ -115,6 +129,15 @@ class HoldingMixin:
         self._holds.touch(hold)
         self.counts["parked"] += 1
         return Outcome([forward], parked=True)
+
+    def _unpark(self, hold_id: str) -> None:
+        """A park behind ``hold_id`` became a dead letter instead (it did not fit)."""
+        hold = self._holds.by_id.get(hold_id) if self._holds is not None else None
+        if hold is not None:
+            hold.parked = max(0, hold.parked - 1)
+            hold.pending_parks = max(0, hold.pending_parks - 1)
+            if hold.stage == "releasing" and not hold.pending_parks:
+                self._continue_release(hold)
 
     def _after_ordered(
         self, job: Job, hold: Hold | None, event: Event, outcome: Outcome
@@ -161,9 +184,14 @@ class HoldingMixin:
         return outcome
 
     def _with_holder_status(
-        self, rh: list[tuple[str, bytes]], event_id: str, outcome: Outcome
+        self, job: Job, rh: list[tuple[str, bytes]], event: Event, outcome: Outcome
     ) -> Outcome:
-        """A holding event handled here: tell its holds' owners (through the state topic)."""
+        """A holding event handled here: tell its holds' owners (through the state topic).
+
+        The status names the event's tenant: an owner believes it only for a hold on a key
+        of that tenant (`HoldTable.resolved`), so a forged ``fd-holds`` cannot release
+        another tenant's key."""
+        event_id = str(event.meta.event_id)
         ids = holds_of(rh)
         if not ids or outcome.skipped:
             return outcome
@@ -172,10 +200,12 @@ class HoldingMixin:
             return outcome  # on to another tier: nothing new to tell
         forwards = list(outcome.forwards)
         for hold_id in ids:
-            record = HolderStatus(hold_id, event_id, status, now_ms(), self.group_id)
+            record = HolderStatus(
+                hold_id, event_id, status, now_ms(), self.group_id, event.meta.tenant_id
+            )
             forwards.append(
                 Forward(
-                    self._held_topic,
+                    self._held_topic_of(job.part.topic),
                     holder_key(hold_id).encode(),
                     record.to_json(),
                     [],
@@ -187,16 +217,23 @@ class HoldingMixin:
 
     # -- learning of resolutions ---------------------------------------------------------
 
+    def _held_topic_of(self, topic: str) -> str:
+        """The held-keys topic of the tenant owning ``topic`` (shared for pooled topics):
+        a hold and its holder's status are kept where that tenant's worker reads them."""
+        return naming.held_topic_for(topic, self.namespace, self._known)
+
     def _on_state(self, topic: str, key: str, value: bytes | None) -> None:
-        """A record of the held-keys or DLQ state topic (on the loop, in topic order)."""
+        """A record of a held-keys or DLQ state topic (on the loop, in topic order); it
+        counts only for the holds of the tenant whose topic it came from."""
         table = self._holds
         if table is None:
             return
-        if topic == self._held_topic:
-            hold = table.apply_state(key, value)
+        owner = naming.state_owner(topic, self.namespace, self._known)
+        if topic == naming.held_topic(self.namespace, owner):
+            hold = table.apply_state(key, value, owner)
             candidates = [hold] if hold is not None else []
-        elif topic == self._dlq_state_topic:
-            candidates = table.apply_dlq_state(value)
+        elif topic == naming.dlq_state_topic(self.namespace, owner):
+            candidates = table.apply_dlq_state(value, owner)
         else:
             return
         for hold in candidates:
@@ -330,7 +367,12 @@ class HoldingMixin:
         self._holds.remove(hold)
         self._free_forwards.append(
             Forward(
-                self._held_topic, holder_key(hold.hold_id).encode(), None, [], "state", "holder"
+                self._held_topic_of(hold.topic),
+                holder_key(hold.hold_id).encode(),
+                None,
+                [],
+                "state",
+                "holder",
             )
         )
         self.counts["released"] += 1
@@ -368,9 +410,8 @@ class HoldingMixin:
         forwards, taken = [], []
         for hold in self._holds.dirty():
             value = None if hold.removed else hold.to_json()
-            forwards.append(
-                Forward(self._held_topic, hold.state_key.encode(), value, [], "state", "hold")
-            )
+            topic = self._held_topic_of(hold.topic)
+            forwards.append(Forward(topic, hold.state_key.encode(), value, [], "state", "hold"))
             taken.append((hold, hold.dirty))
         return forwards, taken
 

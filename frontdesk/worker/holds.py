@@ -47,24 +47,24 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
+from confluent_kafka import Message, TopicPartition
 
 from frontdesk import headers as hdr
+from frontdesk import naming
 from frontdesk.dlq.reader import read_ranges, reader_consumer
+from frontdesk.dlq.store import read_topic
 from frontdesk.naming import parse_topic
 from frontdesk.queues import QueueType
 from frontdesk.replay.source import PartitionRange
 from frontdesk.topology import Topology
 
+T = TypeVar("T")
 FORMAT_VERSION = 1
-HELD_SUFFIX = "frontdesk.held"
 HOLD_PREFIX = "hold|"
 HOLDER_PREFIX = "holder|"
 SCAN_MARGIN_MS = 5 * 60_000
@@ -74,34 +74,11 @@ _TIMEOUT = 30.0
 
 Stage = Literal["retry", "dlq", "fallback", "releasing"]
 
-HELD_CONFIG = {
-    "cleanup.policy": "compact",
-    # A dead-lettered key may stay held for weeks: compaction, not time, bounds the topic.
-    "retention.ms": "-1",
-    # Tombstones of released keys must outlive a new owner's read of the whole topic.
-    "delete.retention.ms": str(86_400_000),
-}
 
-
-def held_topic(namespace: str | None = None) -> str:
-    """``<ns.>frontdesk.held``: the held-keys state topic of a namespace."""
-    return f"{namespace}.{HELD_SUFFIX}" if namespace else HELD_SUFFIX
-
-
-def ensure_held_topic(admin: AdminClient, namespace: str | None, replication_factor: int) -> None:
-    """Create the held-keys state topic if missing ("already exists" is success)."""
-    name = held_topic(namespace)
-    if name in admin.list_topics(timeout=_TIMEOUT).topics:
-        return
-    futures = admin.create_topics(
-        [NewTopic(name, 1, replication_factor, config=HELD_CONFIG)], operation_timeout=_TIMEOUT
-    )
-    for future in futures.values():
-        try:
-            future.result(timeout=_TIMEOUT)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
+def held_topic(namespace: str | None = None, tenant_id: str | None = None) -> str:
+    """The held-keys state topic of the pooled tenants (``<ns.>frontdesk.held``) or of a
+    dedicated tenant (``<ns.>tenant.<id>.frontdesk.held``)."""
+    return naming.held_topic(namespace, tenant_id)
 
 
 def hold_key(group: str, topic: str, key: str) -> str:
@@ -110,6 +87,11 @@ def hold_key(group: str, topic: str, key: str) -> str:
 
 def holder_key(hold_id: str) -> str:
     return f"{HOLDER_PREFIX}{hold_id}"
+
+
+def key_tenant(key: str) -> str:
+    """The tenant of a ``<tenant>/<property>`` key (the runtime admits no other keys)."""
+    return key.partition("/")[0]
 
 
 def now_ms() -> int:
@@ -230,19 +212,21 @@ class HolderStatus:
     """``succeeded`` releases the key; ``retrying``, ``dead_lettered``, ``diverted`` inform."""
     at: int
     by: str
+    tenant: str | None = None
+    """The holding event's tenant (``None`` in records written before it was kept)."""
 
     def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "version": FORMAT_VERSION,
-                "hold_id": self.hold_id,
-                "event_id": self.event_id,
-                "status": self.status,
-                "at": self.at,
-                "by": self.by,
-            },
-            sort_keys=True,
-        ).encode()
+        data: dict[str, Any] = {
+            "version": FORMAT_VERSION,
+            "hold_id": self.hold_id,
+            "event_id": self.event_id,
+            "status": self.status,
+            "at": self.at,
+            "by": self.by,
+        }
+        if self.tenant is not None:
+            data["tenant"] = self.tenant
+        return json.dumps(data, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> HolderStatus:
@@ -253,6 +237,7 @@ class HolderStatus:
             str(data["status"]),
             int(data.get("at") or 0),
             str(data.get("by") or ""),
+            str(data["tenant"]) if data.get("tenant") is not None else None,
         )
 
 
@@ -266,18 +251,29 @@ class HoldTable:
     Fed from the state topics by the follower (`apply_state`, `apply_dlq_state`), so that a
     partition's holds can be restored when it is assigned, and so that the success of a
     holding event handled elsewhere, or an operator's release, reaches the owner.
+
+    Every record counts only for the holds of the tenant whose state topic it was read from
+    (its ``owner``: a dedicated tenant, or ``None`` for the shared topics). A dedicated
+    tenant may write its own state topics, so a record there naming a pooled topic or
+    another tenant's hold is ignored: it can neither hold nor release anyone else's key.
     """
 
-    def __init__(self, group: str) -> None:
+    def __init__(
+        self, group: str, namespace: str | None = None, known: Collection[str] | None = None
+    ) -> None:
         self.group = group
+        self.namespace = namespace
+        self.known = known
+        """Dedicated tenants with state topics of their own (`naming.state_owner`)."""
         self.owned: dict[tuple[str, int], dict[str, Hold]] = {}
         """(main topic, partition) -> key -> hold, for the partitions this worker owns."""
         self.by_id: dict[str, Hold] = {}
         self.stored: dict[str, dict[str, Any]] = {}
         """hold state key -> record: every hold of this group on the state topic."""
-        self.statuses: dict[str, HolderStatus] = {}
-        self.gave_up: dict[tuple[str, str], str] = {}
-        """(key, event id) -> ``release``/``discard``, from the DLQ state topic."""
+        self.statuses: dict[tuple[str | None, str], HolderStatus] = {}
+        """(owner, hold id) -> what became of the holder, from the held-keys topics."""
+        self.gave_up: dict[tuple[str | None, str, str], str] = {}
+        """(owner, key, event id) -> ``release``/``discard``, from the DLQ state topics."""
         self.removed: list[Hold] = []
         """Released holds whose tombstone is not committed yet."""
 
@@ -375,22 +371,42 @@ class HoldTable:
 
     def resolved(self, hold: Hold) -> bool:
         """Whether the holder is done with: handled successfully elsewhere, or given up."""
-        status = self.statuses.get(hold.hold_id)
-        if status is not None and status.event_id == hold.event_id and status.status == "succeeded":
+        owner = self.owner_of(hold.topic)
+        status = self.statuses.get((owner, hold.hold_id))
+        if (
+            status is not None
+            and status.event_id == hold.event_id
+            and status.status == "succeeded"
+            and status.tenant in (None, key_tenant(hold.key))
+        ):
             return True
-        action = self.gave_up.get((hold.key, hold.event_id))
+        action = self.gave_up.get((owner, hold.key, hold.event_id))
         if action is not None:
             hold.gave_up = True
             return True
         return False
 
+    def dead_lettered(self, hold: Hold) -> bool:
+        """Whether the holding event sits in a DLQ (so a redrive of it may come back)."""
+        status = self.statuses.get((self.owner_of(hold.topic), hold.hold_id))
+        return hold.stage == "dlq" or (
+            status is not None
+            and status.event_id == hold.event_id
+            and status.status == "dead_lettered"
+        )
+
     # -- the state topics as read by the follower -------------------------------------------
 
-    def apply_state(self, key: str, value: bytes | None) -> Hold | None:
-        """A record of the held-keys topic; returns an owned hold it may resolve."""
+    def owner_of(self, topic: str) -> str | None:
+        """Whose state topics hold the state of main topic ``topic``."""
+        return naming.state_owner(topic, self.namespace, self.known)
+
+    def apply_state(self, key: str, value: bytes | None, owner: str | None = None) -> Hold | None:
+        """A record of ``owner``'s held-keys topic; returns an owned hold it may resolve."""
         if key.startswith(HOLD_PREFIX):
-            group = key[len(HOLD_PREFIX) :].split("|", 1)[0]
-            if group != self.group:
+            group, _, rest = key[len(HOLD_PREFIX) :].partition("|")
+            topic = rest.partition("|")[0]
+            if group != self.group or self.owner_of(topic) != owner:
                 return None
             if value is None:
                 self.stored.pop(key, None)
@@ -401,18 +417,19 @@ class HoldTable:
         if key.startswith(HOLDER_PREFIX):
             hold_id = key[len(HOLDER_PREFIX) :]
             if value is None:
-                self.statuses.pop(hold_id, None)
+                self.statuses.pop((owner, hold_id), None)
                 return None
             try:
                 status = HolderStatus.from_json(value)
             except (ValueError, KeyError):
                 return None
-            self.statuses[hold_id] = status
-            return self.by_id.get(hold_id)
+            self.statuses[(owner, hold_id)] = status
+            hold = self.by_id.get(hold_id)
+            return hold if hold is not None and self.owner_of(hold.topic) == owner else None
         return None
 
-    def apply_dlq_state(self, value: bytes | None) -> list[Hold]:
-        """A record of the DLQ state topic; returns owned holds a release/discard resolves
+    def apply_dlq_state(self, value: bytes | None, owner: str | None = None) -> list[Hold]:
+        """A record of ``owner``'s DLQ state topic; returns owned holds a release/discard resolves
         (or a redrive to another topic than the original, e.g. ``--to pms.fallback``: the
         holder will not come back to be run first, so the key is given up on too).
 
@@ -430,8 +447,12 @@ class HoldTable:
         gives_up = action in ("release", "discard") or (action == "redrive" and elsewhere)
         if not gives_up or not key or not event_id:
             return []
-        self.gave_up[(key, event_id)] = action
-        return [h for h in self.by_id.values() if h.key == key and h.event_id == event_id]
+        self.gave_up[(owner, key, event_id)] = action
+        return [
+            h
+            for h in self.by_id.values()
+            if h.key == key and h.event_id == event_id and self.owner_of(h.topic) == owner
+        ]
 
 
 def scan_parked(
@@ -451,7 +472,7 @@ def scan_parked(
     Reads from ``cursor`` (or the first offset at ``since_ms``) to the partition's end as it
     is now, committed records only. Blocking: the runner calls it from a thread.
     """
-    consumer = reader_consumer(config)
+    consumer = reader_consumer(config, group)
     try:
         tp = TopicPartition(parked, partition)
         low, high = consumer.get_watermark_offsets(tp, timeout=_TIMEOUT, cached=False)
@@ -520,38 +541,50 @@ def held_keys(
 ) -> list[HeldKey]:
     """Every key held now (by any worker group of the namespace), oldest hold first.
 
-    Reads the held-keys state topic to its end; an empty list before the first hold.
-    ``topology`` (or a namespace string) says which namespace; ``tenant`` and ``group``
-    narrow the answer (a tenant user must only see its own keys).
+    Reads the held-keys state topics to their end: the shared one and, with a topology,
+    every dedicated tenant's (only the tenant's own and the shared one for ``tenant``); an
+    empty list before the first hold. ``topology`` (or a namespace string) says which
+    namespace; ``tenant`` and ``group`` narrow the answer (a tenant user must only see its
+    own keys).
     """
-    namespace = topology.namespace if isinstance(topology, Topology) else topology
-    topic = held_topic(namespace)
-    consumer = reader_consumer(config)
+    known: frozenset[str] = frozenset()
+    owners: list[str | None] = [None]
+    if isinstance(topology, Topology):
+        namespace, owners, known = (
+            topology.namespace,
+            topology.state_owners(),
+            topology.dedicated_ids,
+        )
+    else:
+        namespace = topology
+    if tenant is not None:
+        owners = [o for o in owners if o in (None, tenant)]
     records: dict[str, dict[str, Any]] = {}
-    try:
-        meta = consumer.list_topics(topic, timeout=_TIMEOUT).topics.get(topic)
-        if meta is None or meta.error is not None:
-            return []
-        ranges = []
-        for p in sorted(meta.partitions):
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, p), timeout=_TIMEOUT, cached=False
-            )
-            ranges.append(PartitionRange(topic, p, low, high))
-        for msg in read_ranges(consumer, ranges):
+    statuses: dict[str, HolderStatus] = {}
+    for owner in owners:
+        topic = held_topic(namespace, owner)
+        for msg in read_topic(config, topic):
             raw_key = (msg.key() or b"").decode("utf-8", "replace")
+            value = msg.value()
+            if raw_key.startswith(HOLDER_PREFIX):
+                hold_id = raw_key[len(HOLDER_PREFIX) :]
+                statuses.pop(hold_id, None)
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    statuses[hold_id] = HolderStatus.from_json(value or b"")
+                continue
             if not raw_key.startswith(HOLD_PREFIX):
                 continue
-            value = msg.value()
             if value is None:
                 records.pop(raw_key, None)
                 continue
             try:
-                records[raw_key] = json.loads(value)
+                data = json.loads(value)
             except ValueError:
                 continue
-    finally:
-        consumer.close()
+            # A dedicated tenant writes its own held topic: only holds of its topics count.
+            about = str(data.get("topic")) if isinstance(data, dict) else ""
+            if naming.state_owner(about, namespace, known) == owner:
+                records[raw_key] = data
     out = []
     for data in records.values():
         try:
@@ -571,12 +604,44 @@ def held_keys(
                 hold_id=hold.hold_id,
                 event_id=hold.event_id,
                 event_type=hold.event_type,
-                stage=hold.stage,
+                stage=_reported_stage(hold, statuses.get(hold.hold_id)),
                 since=datetime.fromtimestamp(hold.since / 1000, UTC),
                 parked=hold.parked,
             )
         )
     return sorted(out, key=lambda h: (h.since, h.key))
+
+
+class Refreshed(Generic[T]):
+    """A value read again at most every ``ttl`` seconds (the console's overview providers
+    read state topics; a page view must not read them once per queue)."""
+
+    def __init__(self, ttl: float, read: Callable[[], T]) -> None:
+        self.ttl = ttl
+        self._read = read
+        self._cached: tuple[float, T] | None = None
+
+    def __call__(self) -> T:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            self._cached = (now, self._read())
+        return self._cached[1]
+
+
+def _reported_stage(hold: Hold, status: HolderStatus | None) -> str:
+    """Where the holding event waits now. The owner writes the stage when its holder leaves
+    the main topic (``retry``); a tier consumer that later dead-letters or diverts it says
+    so only in the holder's status: for the same event, and written after the owner's last
+    change to the hold, that status is the newer fact.
+    """
+    if (
+        status is not None
+        and status.event_id == hold.event_id
+        and status.at >= hold.updated
+        and hold.stage == "retry"
+    ):
+        return {"dead_lettered": "dlq", "diverted": "fallback"}.get(status.status, hold.stage)
+    return hold.stage
 
 
 class HeldKeysProvider:
@@ -589,14 +654,7 @@ class HeldKeysProvider:
     def __init__(self, config: dict[str, Any], topology: Topology, ttl: float = 5.0) -> None:
         self.config = config
         self.topology = topology
-        self.ttl = ttl
-        self._cached: tuple[float, list[HeldKey]] | None = None
-
-    def _all(self) -> list[HeldKey]:
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] > self.ttl:
-            self._cached = (now, held_keys(self.config, self.topology))
-        return self._cached[1]
+        self._all = Refreshed(ttl, lambda: held_keys(self.config, self.topology))
 
     def metrics(self, queue: QueueType, tenant: str | None) -> list[tuple[str, str]]:
         namespace = self.topology.namespace
@@ -623,7 +681,7 @@ __all__ = [
     "Hold",
     "HoldTable",
     "HolderStatus",
-    "ensure_held_topic",
+    "Refreshed",
     "held_keys",
     "held_topic",
     "holds_of",

@@ -21,14 +21,15 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from frontdesk import headers, naming, telemetry
 from frontdesk.codec import Codec
-from frontdesk.errors import DecodeError
 from frontdesk.events import Event
 from frontdesk.idempotency import IdempotencyStore, SQLiteStore
 from frontdesk.queues import QueueType
 from frontdesk.settings import Settings
 from frontdesk.topology import Topology
+from frontdesk.topology.model import BROKER_MAX_MESSAGE_BYTES
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers, dependency_of, retry_after_of
+from frontdesk.worker.budget import TenantBudgets
 from frontdesk.worker.config import WorkerConfig
 from frontdesk.worker.context import Context
 from frontdesk.worker.handoff import (
@@ -36,17 +37,27 @@ from frontdesk.worker.handoff import (
     Source,
     diverted_headers,
     dlq_headers,
+    fitted,
     retry_headers,
 )
 from frontdesk.worker.holding import HoldingMixin, add_hold_header
-from frontdesk.worker.holds import Hold
+from frontdesk.worker.holds import Hold, holds_of
+from frontdesk.worker.intake import Admitted, Rejected, admit
 from frontdesk.worker.policy import classify
 from frontdesk.worker.records import OK, SKIPPED, Job, Outcome, record_headers
 from frontdesk.worker.tiers import LatenessStats, now_ms
 
 log = logging.getLogger("frontdesk.worker")
 
+
+class TenantHaltedError(Exception):
+    """On a record waiting in a retry tier because the DLQ budget halted its tenant."""
+
+
 _TRACE_HEADERS = (headers.TRACEPARENT, headers.TRACESTATE)
+DUE_SLACK_MS = 60_000
+"""A retry record may be due this much later than now plus its tier's delay (clock skew
+between the hosts of a group) before its ``fd-due-at`` is taken for forged."""
 
 
 class ProcessingMixin(HoldingMixin):
@@ -72,18 +83,28 @@ class ProcessingMixin(HoldingMixin):
     _learned: dict[type[Event], set[str]]
     _topics_seen: set[str]
     _divert_warned: set[str]
+    _max_bytes: dict[str, int]
+    _budget: TenantBudgets
 
     def _process(self, job: Job) -> Coroutine[Any, Any, Outcome]:
-        rh = record_headers(job.msg)
-        attempt = int(headers.get(rh, headers.ATTEMPT) or 0) + 1
+        admission = admit(
+            info=job.part.info,
+            key=job.key,
+            value=job.msg.value(),
+            raw_headers=record_headers(job.msg),
+            codec=self._codec,
+            routes=self.routes,
+            latest_due_ms=self._latest_due_ms(job),
+        )
         if not self._tracing:
             # No SDK tracer provider: skip span work on the hot path. The producer's
             # traceparent stays in the headers, so retries still carry the trace.
-            return self._process_in(job, trace.INVALID_SPAN, attempt, rh)
-        return self._process_traced(job, attempt, rh)
+            return self._process_in(job, trace.INVALID_SPAN, admission)
+        return self._process_traced(job, admission)
 
-    async def _process_traced(self, job: Job, attempt: int, rh: list[tuple[str, bytes]]) -> Outcome:
-        carrier = {k: v.decode() for k, v in rh if k in _TRACE_HEADERS and v}
+    async def _process_traced(self, job: Job, admission: Admitted | Rejected) -> Outcome:
+        rh = admission.headers
+        carrier = {k: v.decode("utf-8", "replace") for k, v in rh if k in _TRACE_HEADERS and v}
         parent = propagate.extract(carrier) if carrier else None
         with self._tracer.start_as_current_span(
             f"{self._queue_attr} process",
@@ -95,48 +116,43 @@ class ProcessingMixin(HoldingMixin):
                 "messaging.destination.name": job.part.topic,
                 "messaging.kafka.destination.partition": job.part.partition,
                 "messaging.kafka.message.offset": job.offset,
-                "frontdesk.attempt": attempt,
+                "frontdesk.attempt": admission.attempt,
             },
         ) as span:
-            return await self._process_in(job, span, attempt, rh)
+            return await self._process_in(job, span, admission)
 
     async def _process_in(
-        self, job: Job, span: trace.Span, attempt: int, rh: list[tuple[str, bytes]]
+        self, job: Job, span: trace.Span, admission: Admitted | Rejected
     ) -> Outcome:
-        """Decode, check, route, hold and run one record (inside its span, if tracing)."""
-        msg = job.msg
+        """Check, hold and run one record (inside its span, if tracing)."""
         if job.due_ms is not None:
             late = now_ms() - job.due_ms
             self.lateness.add(late)
             self._metrics.lateness.record(late, {"queue": self._queue_attr})
-        try:
-            event = self._codec.decode(msg.value() or b"")
-        except DecodeError as exc:
-            return self._dead(job, span, attempt=attempt, reason=exc.reason, error=exc, tenant=None)
+        rh = admission.headers
+        attempt = admission.attempt
+        # The DLQ budget counts a record against its dedicated topic's tenant, else the
+        # payload's (after the checks, so a record cannot spend another tenant's budget
+        # by naming it in a header); an undecodable pooled record counts for no tenant.
+        info = job.part.info
+        job.tenant = (
+            info.tenant_id
+            if info is not None and info.tenant_id is not None
+            else admission.tenant
+            if isinstance(admission, Rejected)
+            else admission.tenant_id
+        )
+        if isinstance(admission, Rejected):
+            return self._dead(
+                job, span, attempt=attempt, reason=admission.reason, error=admission.error,
+                tenant=admission.tenant, rh=rh,
+            )  # fmt: skip
+        event = admission.event
         meta = event.meta
         if self._tracing:
             span.set_attribute("frontdesk.event_id", str(meta.event_id))
             span.set_attribute("frontdesk.tenant", meta.tenant_id)
-        header_tenant = headers.get(rh, headers.TENANT)
-        topic_tenant = job.part.info.tenant_id if job.part.info is not None else None
-        if (header_tenant is not None and header_tenant != meta.tenant_id) or (
-            topic_tenant is not None and topic_tenant != meta.tenant_id
-        ):
-            mismatch = ValueError(
-                f"payload tenant {meta.tenant_id!r} does not match header tenant "
-                f"{header_tenant!r} / topic tenant {topic_tenant!r}"
-            )
-            return self._dead(
-                job, span, attempt=attempt, reason="tenant_mismatch", error=mismatch,
-                tenant=meta.tenant_id,
-            )  # fmt: skip
-        route = self.routes.get(type(event))
-        if route is None:
-            missing = LookupError(f"app {self.app.name!r} has no handler for {event.event_type}")
-            return self._dead(
-                job, span, attempt=attempt, reason="no_handler", error=missing,
-                tenant=meta.tenant_id,
-            )  # fmt: skip
+        route = self.routes[type(event)]
         held = self._holds is not None and route.ordered and job.key is not None
         hold = None
         if held:
@@ -149,12 +165,24 @@ class ProcessingMixin(HoldingMixin):
                 if hold is not None and not self._is_redriven_holder(rh, event, hold):
                     follow = self._follow_diverted(job, hold, route, event, rh)
                     return follow if follow is not None else self._park(job, hold, rh)
-        outcome = await self._handle(
-            job, span=span, route=route, event=event, attempt=attempt, rh=rh
-        )
+        if meta.tenant_id in self._budget.halted:
+            outcome = self._wait_halted(job, event, rh, attempt)
+        else:
+            outcome = await self._handle(
+                job, span=span, route=route, event=event, attempt=attempt, rh=rh
+            )
+        outcome = self._fit(outcome)
         if held:
             outcome = self._after_ordered(job, hold, event, outcome)
-        return self._with_holder_status(rh, str(meta.event_id), outcome)
+        return self._with_holder_status(job, rh, event, outcome)
+
+    def _latest_due_ms(self, job: Job) -> int | None:
+        """On a retry tier: the latest due time the runtime could have written (now plus
+        the tier's delay and some slack); a later one is forged."""
+        info = job.part.info
+        if info is None or info.role != "retry" or info.delay is None:
+            return None
+        return now_ms() + naming.parse_duration_ms(info.delay) + DUE_SLACK_MS
 
     async def _handle(
         self,
@@ -232,7 +260,6 @@ class ProcessingMixin(HoldingMixin):
             if tripped is not None and retryable:
                 diverted = self._divert(job, event, rh, tripped, f"{type(exc).__name__}: {exc}")
                 if diverted is not None:
-                    self._metrics.failed.add(1, {**attrs, "outcome": "divert"})
                     return diverted
             retry_after = retry_after_of(exc)
             retry_after_ms = int(retry_after * 1000) if retry_after else None
@@ -241,13 +268,14 @@ class ProcessingMixin(HoldingMixin):
                 reason = "retries_exhausted" if retryable else "non_retryable"
                 self._metrics.failed.add(1, {**attrs, "outcome": "dlq"})
                 return self._dead(
-                    job, span, attempt=attempt, reason=reason, error=exc, tenant=meta.tenant_id
-                )
+                    job, span, attempt=attempt, reason=reason, error=exc, tenant=meta.tenant_id,
+                    rh=rh,
+                )  # fmt: skip
             self._metrics.failed.add(1, {**attrs, "outcome": "retry"})
             now = now_ms()
-            trace_carrier: dict[str, str] = {}
-            if self._tracing:
-                propagate.inject(trace_carrier)
+            main = self._main_of(job)
+            retry_topic = naming.retry_topic(main, tier)
+            trace_carrier = self._handoff_span("retry", retry_topic) if self._tracing else None
             due = policy.due_at_ms(tier, now)
             if retry_after_ms:
                 due = max(due, now + retry_after_ms)
@@ -260,10 +288,7 @@ class ProcessingMixin(HoldingMixin):
                 due_ms=due,
                 trace=trace_carrier,
             )
-            main = self._main_of(job)
-            forward = Forward(
-                naming.retry_topic(main, tier), msg.key(), msg.value(), fwd_headers, "retry", tier
-            )
+            forward = Forward(retry_topic, msg.key(), msg.value(), fwd_headers, "retry", tier)
             return Outcome([forward])
         for dep in deps:
             self._breakers.get(dep).record(False, time.monotonic())
@@ -272,6 +297,44 @@ class ProcessingMixin(HoldingMixin):
             self._metrics.handled.add(1, attrs)
         self.counts["handled"] += 1
         return OK
+
+    def _wait_halted(
+        self, job: Job, event: Event, rh: list[tuple[str, bytes]], attempt: int
+    ) -> Outcome:
+        """The DLQ budget halted this event's tenant: send it to wait in the queue's longest
+        retry tier, without using an attempt, instead of handling it. Its offset is
+        committed with that forward, so the partition (shared with other tenants) flows on,
+        and nothing is lost; an ordered event holds its key there as a retried one does.
+        It comes back when due and waits again until the tenant is resumed."""
+        tiers = self.topology.retry_delays(self.app.queue)
+        if not tiers:  # no durable place to wait: handle it after all (said once)
+            if "no-tier" not in self._divert_warned:
+                self._divert_warned.add("no-tier")
+                log.warning(
+                    "queue %s has no retry tier: halted tenants are handled", self._queue_attr
+                )
+            return OK
+        tier = tiers[-1]
+        now = now_ms()
+        halted = TenantHaltedError(self._budget.halted.get(event.meta.tenant_id, "halted"))
+        fwd_headers = retry_headers(
+            rh,
+            source=self._source(job),
+            attempts=attempt - 1,
+            error=halted,
+            now_ms=now,
+            due_ms=now + naming.parse_duration_ms(tier),
+        )
+        main = self._main_of(job)
+        forward = Forward(
+            naming.retry_topic(main, tier),
+            job.msg.key(),
+            job.msg.value(),
+            fwd_headers,
+            "retry",
+            tier,
+        )
+        return Outcome([forward], waiting=True)
 
     # -- circuit breakers ----------------------------------------------------------------
 
@@ -351,8 +414,59 @@ class ProcessingMixin(HoldingMixin):
             now_ms=now,
         )
         self.counts["diverted"] += 1
-        forward = Forward(target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency)
+        # Every divert counts once, whether a failed call tripped the breaker or the breaker
+        # was already open: what left this queue for the fallback must add up there.
+        self._metrics.failed.add(
+            1,
+            {
+                "queue": self._queue_attr,
+                "tenant": event.meta.tenant_id,
+                "event_type": event.event_type,
+                "outcome": "divert",
+            },
+        )
+        dlq = naming.dlq_topic(self._main_of(job))
+        forward = Forward(
+            target, job.msg.key(), job.msg.value(), fwd_headers, "divert", dependency, dlq
+        )
         return Outcome([forward])
+
+    # -- records too large for where they go ------------------------------------------
+
+    def _fit(self, outcome: Outcome) -> Outcome:
+        """Replace each forward that would not fit its topic with a ``too_large`` dead
+        letter that does: a hand-off the broker would refuse must never keep a checkpoint
+        (and every partition's commit with it) aborting."""
+        if not outcome.forwards:
+            return outcome
+        now = now_ms()
+        forwards = [fitted(fw, self._limit(fw.topic), now) for fw in outcome.forwards]
+        if all(a is b for a, b in zip(forwards, outcome.forwards, strict=True)):
+            return outcome
+        for before, after in zip(outcome.forwards, forwards, strict=True):
+            if before is not after:
+                self._shrunk(before)
+        parked = outcome.parked and any(fw.kind == "park" for fw in forwards)
+        return Outcome(forwards, dead=outcome.dead or not parked, parked=parked)
+
+    def _limit(self, topic: str) -> int:
+        return self._max_bytes.get(topic, BROKER_MAX_MESSAGE_BYTES)
+
+    def _shrunk(self, forward: Forward) -> None:
+        """Bookkeeping of a forward replaced by its ``too_large`` dead letter."""
+        log.warning(
+            "dead-lettering a %s forward to %s as too_large: it does not fit the topic",
+            forward.kind,
+            forward.topic,
+        )
+        if forward.kind == "park":
+            self._unpark(forward.reason)
+        elif self._holds is not None:  # a holder: its key now waits for a dead letter
+            for hold_id in holds_of(forward.headers):
+                hold = self._holds.by_id.get(hold_id)
+                if hold is not None and hold.stage in ("retry", "fallback"):
+                    hold.stage = "dlq"
+                    self._holds.touch(hold)
 
     # -- dead letters --------------------------------------------------------------------
 
@@ -372,9 +486,9 @@ class ProcessingMixin(HoldingMixin):
         reason: str,
         error: BaseException,
         tenant: str | None,
+        rh: list[tuple[str, bytes]],
     ) -> Outcome:
         span.set_attribute("frontdesk.dlq_reason", reason)
-        rh = record_headers(job.msg)
         if reason not in ("retries_exhausted", "non_retryable"):
             span.record_exception(error)
             span.set_status(Status(StatusCode.ERROR, reason))
@@ -389,6 +503,8 @@ class ProcessingMixin(HoldingMixin):
             )
         context = span.get_span_context()
         trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        dlq_topic = naming.dlq_topic(self._main_of(job))
+        trace_carrier = self._handoff_span("dead-letter", dlq_topic) if self._tracing else None
         fwd_headers = dlq_headers(
             rh,
             source=self._source(job),
@@ -398,9 +514,10 @@ class ProcessingMixin(HoldingMixin):
             now_ms=now_ms(),
             worker_id=self.worker_id,
             trace_id=trace_id,
+            trace=trace_carrier,
         )
         forward = Forward(
-            naming.dlq_topic(self._main_of(job)),
+            dlq_topic,
             job.msg.key(),
             job.msg.value(),
             fwd_headers,
@@ -417,6 +534,25 @@ class ProcessingMixin(HoldingMixin):
             str(error)[:200],
         )
         return Outcome([forward], dead=True)
+
+    def _handoff_span(self, operation: str, topic: str) -> dict[str, str]:
+        """A PRODUCER span for handing the record to ``topic``, a child of the attempt's
+        span; the trace headers naming it, for the forwarded record. It marks the decision:
+        the record is written by the next checkpoint transaction."""
+        span = self._tracer.start_span(
+            f"{operation} {topic}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "frontdesk.handoff": operation,
+            },
+        )
+        span.end()
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))
+        return carrier
 
     def _idempotency_store(self) -> IdempotencyStore:
         if self._store is None:

@@ -79,7 +79,17 @@ class Partition:
 class Job:
     """One record on its way through the runtime."""
 
-    __slots__ = ("due_ms", "generation", "key", "msg", "offset", "part", "replay", "task")
+    __slots__ = (
+        "due_ms",
+        "generation",
+        "key",
+        "msg",
+        "offset",
+        "part",
+        "replay",
+        "task",
+        "tenant",
+    )
 
     def __init__(self, part: Partition, msg: Message, key: bytes | None, offset: int) -> None:
         self.part = part
@@ -91,13 +101,15 @@ class Job:
         self.replay: Hold | None = None
         """Set for a parked record being run back for the hold it was parked behind."""
         self.generation = 0
+        self.tenant: str | None = None
+        """The payload's tenant once decoded (the DLQ budget is kept per tenant)."""
 
 
 class Outcome:
     """What became of a record: forwards to write at the next checkpoint, and whether it was
     dead-lettered (for the DLQ budget)."""
 
-    __slots__ = ("dead", "forwards", "parked", "skipped")
+    __slots__ = ("dead", "forwards", "parked", "skipped", "waiting")
 
     def __init__(
         self,
@@ -105,6 +117,7 @@ class Outcome:
         dead: bool = False,
         skipped: bool = False,
         parked: bool = False,
+        waiting: bool = False,
     ) -> None:
         self.forwards = forwards or []
         self.dead = dead
@@ -112,6 +125,8 @@ class Outcome:
         """A replay that no longer applies (its hold has a new holder): nothing happened."""
         self.parked = parked
         """Parked behind a held key: neither handled nor failed (the DLQ budget skips it)."""
+        self.waiting = waiting
+        """Its tenant is halted: sent to wait in a retry tier, not handled (nor counted)."""
 
 
 OK = Outcome()

@@ -57,23 +57,43 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from confluent_kafka.admin import AdminClient
 from opentelemetry import trace
 
-from frontdesk import naming, telemetry
+from frontdesk import access, naming, telemetry
+from frontdesk.access import AccessDeniedError
+from frontdesk.admin.ensure import create_missing
 from frontdesk.codec import Codec, default_codec
 from frontdesk.connection import NoClusterError, client_config
 from frontdesk.contracts.schemas_topic import SchemaTopicReader
-from frontdesk.dlq.store import state_topic as dlq_state_topic
 from frontdesk.errors import FrontdeskError
 from frontdesk.events import Event
-from frontdesk.topology import Topology
+from frontdesk.health import BEAT_INTERVAL, HealthState
+from frontdesk.queues import QueueType
+from frontdesk.settings import Settings
+from frontdesk.topology import Topology, state_specs
+from frontdesk.topology.model import BROKER_MAX_MESSAGE_BYTES
+from frontdesk.trace_export import flush_traces, install_tracing
+from frontdesk.worker import halts
 from frontdesk.worker.app import App, Route
 from frontdesk.worker.breaker import Breakers
-from frontdesk.worker.budget import DlqWindow
+from frontdesk.worker.budget import TenantBudgets
 from frontdesk.worker.config import WorkerConfig, default_worker_id
-from frontdesk.worker.errors import TransactionalProducerBrokenError, WorkerFencedError
+from frontdesk.worker.errors import (
+    PolicyError,
+    TransactionalProducerBrokenError,
+    WorkerFencedError,
+)
 from frontdesk.worker.follower import StateFollower
-from frontdesk.worker.handoff import Forward, HandoffAbortedError, TransactionalCommitter
+from frontdesk.worker.halts import TenantHalt, halt_key
+from frontdesk.worker.handoff import (
+    RECORD_OVERHEAD_BYTES,
+    Forward,
+    ForwardTooLargeError,
+    HandoffAbortedError,
+    TransactionalCommitter,
+    too_large_dead_letter,
+)
 from frontdesk.worker.hanging import HangingWatch, OffsetsProbe, operator_hint
-from frontdesk.worker.holds import HoldTable, ensure_held_topic, held_topic
+from frontdesk.worker.holds import HoldTable
+from frontdesk.worker.intake import believed_headers
 from frontdesk.worker.processing import ProcessingMixin
 from frontdesk.worker.records import Job, Outcome, Partition, record_headers
 from frontdesk.worker.scheduler import KeyScheduler
@@ -143,12 +163,14 @@ class Worker(ProcessingMixin):
         client_config: dict[str, Any] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
         codec: Codec | None = None,
+        health: HealthState | None = None,
     ) -> None:
         self.app = app
         self.topology = topology or app.topology()
         self.config = config or app.config
         self.routes: dict[type[Event], Route] = app.compile(self.topology)
         self.namespace = self.topology.namespace
+        self._check_scope()
         self.group_id = self.config.group_id or app.group_id(self.namespace, self.config.tenant)
         self.worker_id = self.config.worker_id or default_worker_id()
         self.transactional_id = f"{self.group_id}.{self.worker_id}"
@@ -176,10 +198,10 @@ class Worker(ProcessingMixin):
         self._global_full = False
         self._draining = False
         self._stopping = False
-        self._halted: str | None = None
         self._fatal: BaseException | None = None
-        self._budget = DlqWindow(app.dlq_budget)
-        self._resume_timer: asyncio.TimerHandle | None = None
+        self._budget = TenantBudgets(app.dlq_budget)
+        self._resume_timers: dict[str, asyncio.TimerHandle] = {}
+        self._halted_since: dict[str, int] = {}
         self._progress: asyncio.Event | None = None
         self._assigned: asyncio.Event | None = None
         self._commit_lock: asyncio.Lock | None = None
@@ -205,15 +227,27 @@ class Worker(ProcessingMixin):
         self._topics_seen: set[str] = set()
         self._divert_warned: set[str] = set()
         ordered = any(route.ordered for route in self.routes.values())
-        self._holds = HoldTable(self.group_id) if ordered else None
+        self._known = self.topology.dedicated_ids
+        """Dedicated tenants with state topics of their own: a tenant the topology does not
+        name (its topics seen by the regex subscription) keeps its state in the shared ones."""
+        self._holds = HoldTable(self.group_id, self.namespace, self._known) if ordered else None
         self._follower: StateFollower | None = None
-        self._held_topic = held_topic(self.namespace)
-        self._dlq_state_topic = dlq_state_topic(self.namespace)
+        self._state_owners: list[str | None] = (
+            [self.config.tenant] if self.config.tenant else self.topology.state_owners()
+        )
+        """Whose internal state topics this worker uses: its dedicated tenant's alone, or
+        (serving every tenant) the shared ones and every dedicated tenant's."""
+        self._max_bytes = self.topology.max_message_bytes()
+        """Each declared topic's ``max.message.bytes``: a forward that would not fit its
+        target is dead-lettered as ``too_large`` instead (see `_fit`)."""
         self._free_forwards: list[Forward] = []
         """Forwards not tied to a consumer offset (replays, releases): next checkpoint."""
 
         self.lateness = LatenessStats()
         self.counts: dict[str, int] = dict.fromkeys(_COUNTS, 0)
+        self.health = health or HealthState()
+        """What ``/healthz`` and ``/readyz`` report (`frontdesk.health`); updated here."""
+        self.health.check("group", False, f"starting; group {self.group_id} not joined yet")
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -225,6 +259,19 @@ class Worker(ProcessingMixin):
         self._progress = asyncio.Event()
         self._assigned = asyncio.Event()
         self._commit_lock = asyncio.Lock()
+        beating = loop.create_task(self._beat())
+        try:
+            await self._run_started(loop)
+        finally:
+            beating.cancel()
+
+    async def _beat(self) -> None:
+        """Prove the loop turns (``/healthz``): a stuck loop stops beating."""
+        while True:
+            self.health.beat()
+            await asyncio.sleep(BEAT_INTERVAL)
+
+    async def _run_started(self, loop: asyncio.AbstractEventLoop) -> None:
         await self._start()
         checkpoints = loop.create_task(self._checkpoint_loop())
         if self.config.hanging_check_interval > 0:
@@ -268,6 +315,7 @@ class Worker(ProcessingMixin):
         """Ask the worker to drain and exit: finish running handlers, commit, leave."""
         if not self._stopping:
             log.info("worker %s stopping", self.worker_id)
+            self.health.check("running", False, "stopping: draining in-flight work")
         self._stopping = True
 
     async def wait_assigned(self, timeout: float = 30.0) -> None:
@@ -278,20 +326,25 @@ class Worker(ProcessingMixin):
 
     @property
     def halted(self) -> str | None:
-        """Why the worker stopped taking work (the DLQ budget), or ``None``."""
-        return self._halted
+        """Why the DLQ budget halted tenants (one line per tenant), or ``None``."""
+        return "; ".join(self._budget.halted.values()) or None
 
-    def resume(self) -> None:
-        """Take work again after the DLQ budget halted the worker (the control signal for
-        an operator who fixed the cause; a budget's ``resume_after`` does it by itself)."""
-        if self._halted is None:
-            return
-        log.warning("worker %s resumes after a DLQ budget halt: %s", self.worker_id, self._halted)
-        self._halted = None
-        self._budget = DlqWindow(self.app.dlq_budget)
-        if self._resume_timer is not None:
-            self._resume_timer.cancel()
-            self._resume_timer = None
+    @property
+    def halted_tenants(self) -> dict[str, str]:
+        """Each tenant the DLQ budget halted, and why."""
+        return dict(self._budget.halted)
+
+    def resume(self, tenant: str | None = None) -> None:
+        """Handle a halted tenant's events again (every halted tenant if ``None``): the
+        control signal for an operator who fixed the cause; a budget's ``resume_after``
+        does it by itself. Events that waited in the retry tier run when they are due."""
+        for name in self._budget.resume(tenant):
+            log.warning("worker %s resumes tenant %s after a DLQ budget halt", self.worker_id, name)
+            timer = self._resume_timers.pop(name, None)
+            if timer is not None:
+                timer.cancel()
+            self.health.resume(name)
+            self._write_halt(name, None)
         self._sync_pauses()
         self._pump()
 
@@ -304,7 +357,8 @@ class Worker(ProcessingMixin):
             "assigned": sorted(f"{p.topic}[{p.partition}]" for p in self._parts.values()),
             "running": self._running,
             "buffered": self._buffered,
-            "halted": self._halted,
+            "halted": self.halted,
+            "halted_tenants": self.halted_tenants,
             "retry_lateness": self.lateness.summary(),
             "held_keys": sorted(
                 h.key for hs in (holds.owned.values() if holds else ()) for h in hs.values()
@@ -371,17 +425,31 @@ class Worker(ProcessingMixin):
             consumer_conf["group.instance.id"] = self.config.group_instance_id
         self._consumer = Consumer(consumer_conf, logger=logging.getLogger("frontdesk.kafka"))
         # Versions newer than this worker ships are read through the published schemas.
-        self._schema_reader = SchemaTopicReader(conf, naming.schemas_topic(self.namespace))
+        self._schema_reader = SchemaTopicReader(
+            conf, naming.schemas_topic(self.namespace), group=self.group_id
+        )
         self._codec = self._codec.with_schemas(self._schema_reader)
         self._committer = TransactionalCommitter(
-            conf, self.transactional_id, self.config.transaction_timeout
+            conf,
+            self.transactional_id,
+            self.config.transaction_timeout,
+            self.group_id,
+            max(self._max_bytes.values(), default=BROKER_MAX_MESSAGE_BYTES) + RECORD_OVERHEAD_BYTES,
         )
-        await loop.run_in_executor(self._poll_exec, self._check_topics)
+        await loop.run_in_executor(None, self._preflight, conf)
         await self._on_commit_thread(self._committer.start)
-        await loop.run_in_executor(None, self._ensure_state_topics, conf)
+        self._report_producer_usable()
         if self._holds is not None:
+            topics = [
+                name
+                for owner in self._state_owners
+                for name in (
+                    naming.held_topic(self.namespace, owner),
+                    naming.dlq_state_topic(self.namespace, owner),
+                )
+            ]
             self._follower = StateFollower(
-                conf, [self._held_topic, self._dlq_state_topic], self._on_state, self.worker_id
+                conf, topics, self._on_state, self.worker_id, self.group_id
             )
             self._follower.start(loop)
             await self._follower.sync()
@@ -400,42 +468,85 @@ class Worker(ProcessingMixin):
             self.transactional_id,
         )
 
-    def _ensure_state_topics(self, conf: dict[str, Any]) -> None:
-        """The held-keys topic (and the DLQ state topic the follower reads) exist."""
-        from frontdesk.dlq.store import ensure_topics  # noqa: PLC0415 - admin only here
-
-        admin = AdminClient(conf)
-        rf = self.topology.cluster.replication_factor
-        if self._holds is None:
-            # Needed only to report a holder's success; a principal that may not create
-            # or describe it is told once, and its deployments simply have no ordered work.
-            try:
-                ensure_held_topic(admin, self.namespace, rf)
-            except KafkaException as exc:
-                log.warning("held-keys topic %s unavailable: %s", self._held_topic, exc)
+    def _check_scope(self) -> None:
+        """A worker scoped to a tenant serves a dedicated tenant, under its prefix only."""
+        tenant = self.config.tenant
+        if tenant is None:
             return
-        ensure_held_topic(admin, self.namespace, rf)
-        ensure_topics(admin, self.namespace, rf)
+        if not self.topology.is_dedicated(tenant):
+            raise PolicyError(
+                f"tenant {tenant!r} is not a dedicated tenant of the topology: only a "
+                "dedicated tenant has topics (and ACLs) of its own to run a worker on"
+            )
+        prefix = self.topology.tenant_prefix(tenant)
+        group = self.config.group_id
+        if group is not None and not group.startswith(prefix):
+            raise PolicyError(
+                f"group id {group!r} is not under tenant {tenant}'s prefix {prefix!r}: its "
+                "worker may only use groups and transactional ids there"
+            )
 
-    def _check_topics(self) -> None:
-        assert self._consumer is not None
-        mains = self.topology.main_topics(self.app.queue)
+    def _needs(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        """(topics that must exist, topics used if they exist), each with the operations
+        this worker performs on it."""
+        queue = self.app.queue
         if self.config.tenant:
-            mains = [naming.main_topic(self.app.queue, self.config.tenant, self.namespace)]
-        wanted = []
+            mains = [naming.main_topic(queue, self.config.tenant, self.namespace)]
+        else:
+            mains = self.topology.main_topics(queue)
+        required: dict[str, tuple[str, ...]] = {}
+        optional: dict[str, tuple[str, ...]] = {}
         for main in mains:
-            wanted += [main, naming.dlq_topic(main)]
-            wanted += [naming.retry_topic(main, d) for d in self.tiers]
+            required[main] = ("READ",)
+            required[naming.dlq_topic(main)] = ("WRITE",)
+            for delay in self.tiers:
+                required[naming.retry_topic(main, delay)] = ("READ", "WRITE")
             if self._holds is not None:
-                wanted.append(naming.parked_topic(main))
-        existing = set(self._consumer.list_topics(timeout=15).topics)
-        self._topics_seen = existing
-        missing = [t for t in wanted if t not in existing]
+                required[naming.parked_topic(main)] = ("READ", "WRITE")
+        if queue is not QueueType.FALLBACK:
+            for owner in self._state_owners:
+                optional[naming.main_topic(QueueType.FALLBACK, owner, self.namespace)] = ("WRITE",)
+        for owner in self._state_owners:
+            held = naming.held_topic(self.namespace, owner)
+            if self._holds is not None:
+                required[held] = ("READ", "WRITE")
+                required[naming.dlq_state_topic(self.namespace, owner)] = ("READ",)
+            else:
+                optional[held] = ("WRITE",)  # to report the success of a holding event
+        return required, optional
+
+    def _preflight(self, conf: dict[str, Any]) -> None:
+        """Before anything is consumed: the topics exist and the principal may do on each
+        topic and the group what the worker will do, or one line says what is missing.
+
+        A worker serving every tenant (the platform's) creates missing internal state
+        topics; a tenant's worker cannot (its ACLs do not allow it) and is told to run
+        `topics apply`, which declares them."""
+        admin = AdminClient(conf)
+        required, optional = self._needs()
+        if not self.config.tenant:
+            rf = self.topology.cluster.replication_factor
+            specs = [s for o in self._state_owners for s in state_specs(self.namespace, o, rf)]
+            try:
+                create_missing(admin, specs)
+            except KafkaException as exc:
+                err = exc.args[0]
+                if not access.is_denied(err):
+                    raise
+                if self._holds is not None:
+                    missing = access.check_topics(admin, {s.name: () for s in specs}, conf)
+                    if missing:
+                        raise access.denied(err, missing[0], "CREATE", conf) from exc
+        missing = access.check_topics(admin, required, conf)
+        self._topics_seen = set(required) - set(missing)
         if missing:
             raise MissingTopicsError(
                 f"topics missing for queue {self.app.queue.value}: {', '.join(missing)}; "
                 "create them with `frontdesk topics apply`"
             )
+        absent = access.check_topics(admin, optional, conf)
+        self._topics_seen |= set(optional) - set(absent)
+        access.check_group(admin, self.group_id, conf)
 
     async def _shutdown(self, checkpoints: asyncio.Task[None]) -> None:
         self._stopping = True
@@ -471,8 +582,8 @@ class Worker(ProcessingMixin):
         for part in self._parts.values():
             if part.timer is not None:
                 part.timer.cancel()
-        if self._resume_timer is not None:
-            self._resume_timer.cancel()
+        for timer in self._resume_timers.values():
+            timer.cancel()
         self._poll_exec.shutdown(wait=False)
         self._commit_exec.shutdown(wait=False)
         if self._sync_exec is not None:
@@ -513,6 +624,7 @@ class Worker(ProcessingMixin):
         if self._producer_broken is not None:
             return
         self._producer_broken = reason
+        self.health.check("producer", False, f"broken: {reason}")
         log.critical(
             "worker %s: the transactional producer %r is broken: %s. Nothing can be "
             "committed; the process must exit so that a restart of its slot (same "
@@ -548,9 +660,16 @@ class Worker(ProcessingMixin):
         return {
             "frontdesk.worker.tenant_inflight": self._tenant_observations,
             "frontdesk.worker.held_keys": self._held_observations,
+            "frontdesk.worker.oldest_held_key_age": self._held_age_observations,
             "frontdesk.worker.parked_events": self._parked_observations,
             "frontdesk.breaker.open": self._breaker_observations,
+            "frontdesk.tenant.halted": self._halted_observations,
         }
+
+    def _halted_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        return [
+            ({"queue": self._queue_attr, "tenant": tenant}, 1) for tenant in self._budget.halted
+        ]
 
     def _tenant_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         return [
@@ -561,6 +680,20 @@ class Worker(ProcessingMixin):
     def _held_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         counts = self._holds.owned_count() if self._holds is not None else {}
         return [({"queue": self._queue_attr, "topic": t}, n) for t, n in counts.items()]
+
+    def _held_age_observations(self) -> Iterable[tuple[dict[str, str], int]]:
+        oldest: dict[str, int] = {}
+        if self._holds is not None:
+            for holds in list(self._holds.owned.values()):
+                for hold in list(holds.values()):
+                    if hold.since > 0:  # a record without its time says nothing of age
+                        since = oldest.get(hold.topic, hold.since)
+                        oldest[hold.topic] = min(since, hold.since)
+        now = now_ms()
+        return [
+            ({"queue": self._queue_attr, "topic": t}, max(0, (now - since) // 1000))
+            for t, since in oldest.items()
+        ]
 
     def _parked_observations(self) -> Iterable[tuple[dict[str, str], int]]:
         out: dict[str, int] = {}
@@ -627,6 +760,7 @@ class Worker(ProcessingMixin):
             if not self._assigned.is_set():
                 log.info("worker %s ready", self.worker_id)
             self._assigned.set()
+        self._report_group()
 
     async def _revoke(self, partitions: list[TopicPartition], *, commit: bool) -> None:
         parts = [p for tp in partitions if (p := self._parts.get((tp.topic, tp.partition)))]
@@ -636,7 +770,7 @@ class Worker(ProcessingMixin):
             # Queued records below the highest started one hold the commit point back over
             # finished work: run them too (within revoke_timeout), so that the next owner
             # does not handle again what this one finished. Later ones are dropped.
-            runnable = commit and not self._draining and self._halted is None
+            runnable = commit and not self._draining
             part.revoke_below = part.started_max if runnable else -1
             if part.timer is not None:
                 part.timer.cancel()
@@ -661,6 +795,7 @@ class Worker(ProcessingMixin):
             if self._holds is not None and part.is_main:
                 self._holds.drop(part.topic, part.partition)
         self._forget_pending_pauses(partitions)
+        self._report_group()
         if parts:
             log.info(
                 "%s %s",
@@ -668,12 +803,24 @@ class Worker(ProcessingMixin):
                 ", ".join(f"{p.topic}[{p.partition}]" for p in parts),
             )
 
+    def _report_group(self) -> None:
+        """Readiness: joined the group, with partitions or legitimately without (a group
+        with more members than partitions leaves some idle)."""
+        n = len(self._parts)
+        detail = (
+            f"{n} partitions assigned in group {self.group_id}"
+            if n
+            else f"member of group {self.group_id} with no partitions assigned "
+            "(more members than partitions, or a rebalance in progress)"
+        )
+        self.health.check("group", True, detail)
+
     # -- intake and scheduling (loop thread) -----------------------------------------------
 
     def _accept(self, msg: Message) -> None:
         err = msg.error()
         if err is not None:
-            self._on_consumer_error(err)
+            self._on_consumer_error(err, msg.topic())
             return
         part = self._parts.get((msg.topic() or "", msg.partition() or 0))
         if part is None or part.revoking:
@@ -684,7 +831,7 @@ class Worker(ProcessingMixin):
         self.counts["received"] += 1
         job = Job(part, msg, msg.key(), offset)
         if part.gate is not None:
-            job.due_ms = due_at_ms(record_headers(msg))
+            job.due_ms = due_at_ms(record_headers(msg), self._latest_due_ms(job))
             if not part.gate.offer(job.due_ms, job, now_ms()):
                 if part.timer is None:
                     self._arm(part)
@@ -692,10 +839,17 @@ class Worker(ProcessingMixin):
         self._scheduler.submit(job.key, job)
         self._buffered += 1
 
-    def _on_consumer_error(self, err: KafkaError) -> None:
+    def _on_consumer_error(self, err: KafkaError, topic: str | None = None) -> None:
         if err.code() == KafkaError._PARTITION_EOF:
             return
-        if err.fatal():
+        if access.is_denied(err):
+            # An ACL went missing: retrying cannot help, and the operator needs the name.
+            if err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED or not topic:
+                name = self.group_id
+            else:
+                name = topic
+            self._fail(access.denied(err, name, "READ", self._client_conf()))
+        elif err.fatal():
             self._fail(KafkaException(err))
         else:
             log.warning("consumer error: %s", err.str())
@@ -728,7 +882,7 @@ class Worker(ProcessingMixin):
 
     def _pump(self) -> None:
         """Start ready records while there is a free concurrency slot."""
-        if self._draining or self._halted:
+        if self._draining:
             return
         loop = self._loop
         assert loop is not None
@@ -757,7 +911,8 @@ class Worker(ProcessingMixin):
         """Pause or resume partitions so the fetcher matches what the runtime can take."""
         if self._global_full and self._buffered <= self.config.buffered_limit // 2:
             self._global_full = False
-        hold_all = self._global_full or self._halted is not None or self._draining
+        hold_all = self._global_full or self._draining
+        halted = self._budget.halted
         outstanding_limit = self.config.max_outstanding
         to_pause: list[tuple[str, int]] = []
         to_resume: list[tuple[str, int]] = []
@@ -769,7 +924,13 @@ class Worker(ProcessingMixin):
                 part.reasons.add("window")
             elif outstanding <= outstanding_limit // 2:
                 part.reasons.discard("window")
-            want = hold_all or bool(part.reasons)
+            # A halted dedicated tenant's partitions are its alone: pause them (its events
+            # on pooled partitions wait in a retry tier instead, see `_wait_halted`).
+            want = (
+                hold_all
+                or bool(part.reasons)
+                or (part.info is not None and part.info.tenant_id in halted)
+            )
             if want != part.paused:
                 part.paused = want
                 (to_pause if want else to_resume).append((part.topic, part.partition))
@@ -791,7 +952,15 @@ class Worker(ProcessingMixin):
             self._tasks.discard(job.task)
             self._release(job, None)
             raise
-        except BaseException as exc:  # a bug in the runtime, not in a handler
+        except Exception as exc:  # a bug in the runtime, not in a handler: see _last_resort
+            rescued = self._last_resort(job, exc)
+            if rescued is None:
+                self._tasks.discard(job.task)
+                self._release(job, None)
+                self._fail(exc)
+                return
+            outcome = rescued
+        except BaseException as exc:
             log.exception(
                 "runtime error on %s[%d]@%d", job.part.topic, job.part.partition, job.offset
             )
@@ -801,7 +970,51 @@ class Worker(ProcessingMixin):
             return
         # Dropped here rather than by a done-callback: one less loop turn per record.
         self._tasks.discard(job.task)
-        self._release(job, outcome)
+        self._release(job, self._fit(outcome))
+
+    def _refit(self, oversized: list[Forward]) -> None:
+        """The broker refused these forwards for their size: replace them where they wait
+        (beside their offsets, or among the free forwards) before the next checkpoint."""
+        now = now_ms()
+        smaller = {
+            id(fw): too_large_dead_letter(fw, self._refit_limit(fw), now) for fw in oversized
+        }
+        for fw in oversized:
+            self._shrunk(fw)
+        for part in self._parts.values():
+            for offset, forwards in part.forwards.items():
+                if any(id(fw) in smaller for fw in forwards):
+                    part.forwards[offset] = [smaller.get(id(fw), fw) for fw in forwards]
+        self._free_forwards = [smaller.get(id(fw), fw) for fw in self._free_forwards]
+
+    def _refit_limit(self, forward: Forward) -> int:
+        """The topic takes less than the topology says (created before it said so): assume
+        the broker's default; a ``too_large`` dead letter refused again keeps only the
+        envelope and runtime headers (limit 0)."""
+        if forward.kind == "dlq" and forward.reason == "too_large":
+            return 0
+        return min(self._limit(forward.topic), BROKER_MAX_MESSAGE_BYTES)
+
+    def _last_resort(self, job: Job, exc: Exception) -> Outcome | None:
+        """Dead-letter a record the runtime itself failed on (``internal_error``), so one
+        record that trips a runtime bug cannot crash-loop the worker for every tenant of
+        the queue. ``None`` when even that fails: then the worker stops."""
+        log.exception(
+            "runtime error on %s[%d]@%d: dead-lettering it as internal_error",
+            job.part.topic,
+            job.part.partition,
+            job.offset,
+        )
+        try:
+            believed = believed_headers(job.part.info, record_headers(job.msg))
+            return self._dead(
+                job, trace.INVALID_SPAN, attempt=1, reason="internal_error", error=exc,
+                tenant=None, rh=believed,
+            )  # fmt: skip
+        except Exception:
+            log.exception("could not dead-letter %s[%d]@%d", job.part.topic, job.part.partition,
+                          job.offset)  # fmt: skip
+            return None
 
     def _release(self, job: Job, outcome: Outcome | None) -> None:
         """Book a finished (or abandoned, ``outcome=None``) record and start the next ones."""
@@ -819,33 +1032,58 @@ class Worker(ProcessingMixin):
             part.tracker.finish(job.offset)
         if (
             outcome is not None
+            and job.tenant is not None
             and part.alive
-            and not outcome.skipped
-            and not outcome.parked
-            and self._budget.record(outcome.dead, time.monotonic())
+            and not (outcome.skipped or outcome.parked or outcome.waiting)
         ):
-            self._halt(self._budget.trip_reason or "DLQ budget exceeded")
+            tripped = self._budget.record(job.tenant, outcome.dead, time.monotonic())
+            if tripped is not None:
+                self._halt(job.tenant, tripped)
         assert self._progress is not None
         self._progress.set()
         self._pump()
 
-    def _halt(self, reason: str) -> None:
-        self._halted = reason
+    def _halt(self, tenant: str, reason: str) -> None:
+        self.health.halt(tenant, reason)
         cool_down = self.app.dlq_budget.resume_after
         log.critical(
-            "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED taking "
-            "new work and paused all its partitions so the queue is not drained into the "
-            "DLQ. Inspect the DLQ (fd-reason, fd-error-class headers) and fix the cause; %s",
+            "DLQ BUDGET EXCEEDED for app %s on queue %s: %s. The worker has STOPPED handling "
+            "tenant %s: its events wait in the longest retry tier (its dedicated partitions "
+            "are paused) instead of draining into the DLQ; other tenants keep flowing. "
+            "Inspect the DLQ (fd-reason, fd-error-class headers) and fix the cause; %s",
             self.app.name,
             self._queue_attr,
             reason,
+            tenant,
             f"it resumes by itself in {cool_down:g}s."
             if cool_down
             else "then restart the worker (or call Worker.resume()).",
         )
         if cool_down and self._loop is not None:
-            self._resume_timer = self._loop.call_later(cool_down, self.resume)
+            self._resume_timers[tenant] = self._loop.call_later(cool_down, self.resume, tenant)
+        self._write_halt(tenant, reason)
         self._sync_pauses()
+
+    def _write_halt(self, tenant: str, reason: str | None) -> None:
+        """The halt (or, ``reason=None``, its end) for operators, at the next checkpoint."""
+        # A worker serving every tenant says it in the shared held-keys topic (where `lag`
+        # reads); a dedicated tenant's own worker in the tenant's, the only one it may write.
+        owner = None if None in self._state_owners else self._state_owners[0]
+        topic = naming.held_topic(self.namespace, owner)
+        if topic not in self._topics_seen:
+            return  # the held-keys topic is not there to say it (logged at start)
+        value = None
+        if reason is not None:
+            now = now_ms()
+            since = self._halted_since.setdefault(tenant, now)
+            halt = TenantHalt(
+                self.group_id, tenant, self._queue_attr, reason, since, self.worker_id, now
+            )
+            value = halt.to_json()
+        else:
+            self._halted_since.pop(tenant, None)
+        key = halt_key(self.group_id, self.worker_id, tenant).encode()
+        self._free_forwards.append(Forward(topic, key, value, [], "state", "halt"))
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -860,7 +1098,15 @@ class Worker(ProcessingMixin):
             self._checkpoint_failed("the open transaction could not be aborted")
             return
         log.info("worker %s aborted the transaction a failed checkpoint left open", self.worker_id)
-        self._failing_since = None
+        self._checkpoint_succeeded()
+
+    def _checkpoint_succeeded(self) -> None:
+        if self._failing_since is not None:
+            self._failing_since = None
+            self._report_producer_usable()
+
+    def _report_producer_usable(self) -> None:
+        self.health.check("producer", True, f"transactional id {self.transactional_id}")
 
     def _checkpoint_failed(self, error: str) -> None:
         """Past `FAILING_FOR` of failures and no success, the producer is broken."""
@@ -868,7 +1114,10 @@ class Worker(ProcessingMixin):
         now = self._loop.time()
         if self._failing_since is None:
             self._failing_since = now
-        elif now - self._failing_since > max(FAILING_FOR, 3 * self.config.transaction_timeout):
+        elif now - self._failing_since > self.config.transaction_timeout:
+            failing = f"no checkpoint succeeded for {now - self._failing_since:.0f}s: {error}"
+            self.health.check("producer", False, failing)
+        if now - self._failing_since > max(FAILING_FOR, 3 * self.config.transaction_timeout):
             self._break_producer(
                 f"no checkpoint has succeeded for {now - self._failing_since:.0f}s "
                 f"(last error: {error})"
@@ -953,8 +1202,14 @@ class Worker(ProcessingMixin):
         return True
 
     async def _checkpoint_loop(self) -> None:
+        assert self._loop is not None
+        refreshed = self._loop.time()
         while True:
             await asyncio.sleep(self.config.commit_interval)
+            if self._budget.halted and self._loop.time() - refreshed >= halts.REFRESH_S:
+                refreshed = self._loop.time()
+                for tenant, reason in self._budget.halted.items():
+                    self._write_halt(tenant, reason)  # alive: readers keep showing it
             await self._checkpoint()
 
     async def _checkpoint(self) -> None:
@@ -1001,14 +1256,17 @@ class Worker(ProcessingMixin):
                 self.counts["aborted_transactions"] += isinstance(exc, HandoffAbortedError)
                 log.warning("checkpoint failed, will retry: %s", exc)
                 self._free_forwards[:0] = free
+                if isinstance(exc, ForwardTooLargeError):
+                    self._refit(exc.forwards)  # the next checkpoint carries what fits
+                    return
                 self._checkpoint_failed(str(exc))
                 return
             except TransactionalProducerBrokenError:
                 return
-            except WorkerFencedError as exc:
+            except (WorkerFencedError, AccessDeniedError) as exc:
                 self._fail(exc)
                 return
-            self._failing_since = None
+            self._checkpoint_succeeded()
             self.counts["transactions"] += 1
             for part, commit_at, due in plan:
                 part.committed = commit_at
@@ -1061,8 +1319,14 @@ def _blocked_below(part: Partition, limit: int) -> bool:
 def run_worker(app: App, *, metrics_port: int | None = None, **overrides: Any) -> int:
     """Run a worker in the foreground until SIGTERM/SIGINT: 0 on a clean stop, 1 otherwise."""
     config = replace(app.config, **overrides) if overrides else app.config
-    telemetry.setup(f"frontdesk-{app.name}", metrics_port=metrics_port)
-    worker = Worker(app, config=config)
+    health = HealthState(stale_after=Settings().health_stale_after)
+    try:
+        install_tracing(f"frontdesk-{app.name}")
+    except FrontdeskError as exc:
+        log.critical("worker not started: %s", exc)
+        return 1
+    telemetry.setup(f"frontdesk-{app.name}", metrics_port=metrics_port, health=health)
+    worker = Worker(app, config=config, health=health)
     worker.on_producer_broken = _exit_now
 
     async def main() -> None:
@@ -1083,6 +1347,7 @@ def _exit_now(reason: str) -> None:
     """Exit the process at once, status 1: a thread stuck in librdkafka cannot be joined,
     so a normal exit would hang. The supervisor (or the orchestrator) restarts the slot."""
     log.critical("worker process %d exits with status 1: %s", os.getpid(), reason)
+    flush_traces()
     logging.shutdown()  # flushes the handlers
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

@@ -24,15 +24,15 @@ from frontdesk import headers
 T = TypeVar("T")
 
 
-def due_at_ms(record_headers: list[tuple[str, bytes]] | None) -> int | None:
-    """The record's due time in ms since the epoch, or ``None`` if it has none (run now)."""
-    raw = headers.get(record_headers, headers.DUE_AT)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return None
+def due_at_ms(
+    record_headers: list[tuple[str, bytes]] | None, latest: int | None = None
+) -> int | None:
+    """The record's due time in ms since the epoch, or ``None`` if it has none, or one the
+    runtime cannot have written (garbage, or later than ``latest``): run it now, and let
+    `frontdesk.worker.intake` dead-letter it as ``bad_header`` rather than let a forged
+    time hold the tier partition behind it."""
+    due = headers.whole_number(headers.get(record_headers, headers.DUE_AT))
+    return None if due is None or (latest is not None and due > latest) else due
 
 
 def now_ms() -> int:

@@ -1,8 +1,8 @@
 """The embedded broker: a plain client can use it, and stop/start keeps the data.
 
 Contract: `LocalBroker.start` returns only when metadata answers; `stop` is graceful;
-a restart on the same data dir serves the records written before it; a taken port or a
-broker that dies on start is reported with a specific error.
+a restart on the same data dir serves the records written before it; a taken port, a data
+dir another broker owns, or a broker that dies on start is reported with a specific error.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from frontdesk.broker import BrokerDiedError, LocalBroker, PortInUseError
+from frontdesk.broker import BrokerDiedError, BrokerError, LocalBroker, PortInUseError
 from tests.conftest import _free_port
+from tests.support.cli import run_cli
 from tests.support.kafka import Cluster, unique
 
 
@@ -70,3 +71,33 @@ def test_admin_sees_the_broker_as_one_node(kafka: Cluster) -> None:
     admin: AdminClient = kafka.admin
     cluster = admin.describe_cluster().result(timeout=10)
     assert len(cluster.nodes) == 1
+
+
+def test_a_second_broker_on_the_same_data_dir_names_the_owner(tmp_path: Path) -> None:
+    """Starting on another port with a data dir a running broker owns names that broker
+    (pid, port); `broker stop --port` with the wrong port stops nothing, the right one
+    stops it."""
+    data = tmp_path / "data"
+    first = LocalBroker(data, port=_free_port())
+    state = first.start()
+    try:
+        other = _free_port()
+        with pytest.raises(BrokerError) as caught:
+            LocalBroker(data, port=other).start()
+        message = str(caught.value)
+        assert f"pid {state.pid}" in message
+        assert f"on port {state.port}" in message
+        assert first.status() == state
+
+        cli = ("broker", "stop", "--data-dir", str(data))
+        refused = run_cli(*cli, "--port", str(other), columns=80)
+        assert refused.returncode == 1
+        assert f"listens on port {state.port}, not {other}" in refused.stderr
+        assert first.status() == state
+
+        stopped = run_cli(*cli, "--port", str(state.port), columns=80)
+        assert stopped.returncode == 0, stopped.stderr
+        assert "broker stopped" in stopped.stdout
+        assert first.status() is None
+    finally:
+        first.stop()

@@ -11,37 +11,17 @@ saves the DLQ browser screenshot the README shows.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from frontdesk.console import ConsoleConfig, Role, UserStore, add_user, create_app
+from frontdesk.console import ConsoleConfig, Role, UserStore, add_user
 from frontdesk.dlq import DeadLetterId, DlqReview
 from tests.support import dlq as support
+from tests.support.browser import CHROMIUM_ARGS, browser_path
+from tests.support.console import serve
 from tests.support.kafka import Cluster, unique
-
-CHROMIUM = os.environ.get("FRONTDESK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--disable-background-networking",  # no calls home from a test machine
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -103,35 +83,9 @@ def served(kafka: Cluster, tmp_path: Path) -> Iterator[tuple[str, dict[str, list
     users = tmp_path / "users.yaml"
     add_user(users, "ops", "operator-pass", Role.OPERATOR)
     add_user(users, "seaside", "tenant-pass", Role.TENANT, "seaside-rentals")
-    app = create_app(
-        ConsoleConfig(DlqReview(kafka.config, topo), UserStore(users), secret_key="e2e-secret")
-    )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the console did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", ids
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-def _browser_path() -> str:
-    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not found:
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) or "
-            "set FRONTDESK_CHROMIUM; the console e2e test does not skip",
-            pytrace=False,
-        )
-    return found
+    config = ConsoleConfig(DlqReview(kafka.config, topo), UserStore(users), secret_key="e2e")
+    with serve(config) as base:
+        yield base, ids
 
 
 def test_console_in_a_browser(
@@ -143,7 +97,7 @@ def test_console_in_a_browser(
     target = ids["seaside"][0]
     other = ids["alpine"][1]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_browser_path(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=browser_path(), args=CHROMIUM_ARGS)
         try:
             ops = browser.new_context(viewport={"width": 1440, "height": 900})
             page = ops.new_page()

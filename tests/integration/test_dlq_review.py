@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
 from frontdesk import headers as hdr
-from frontdesk.cli.main import app
 from frontdesk.dlq import DeadLetterId, DlqError, DlqFilter, DlqReview, audit_topic, state_topic
 from frontdesk.topology import Topology
 from tests.support import dlq as support
@@ -33,11 +34,8 @@ def _main(topo: Topology) -> str:
     return topo.main_topics("operational")[0]
 
 
-def _cli(kafka: Cluster, topo: Topology, tmp_path: object, *args: str, **kw: str) -> object:
-    path = tmp_path / "topology.yaml"  # type: ignore[operator]
-    path.write_text(support.TOPOLOGY.format(ns=topo.namespace))
-    env = {**kafka.env(), "FRONTDESK_TOPOLOGY": str(path), "USER": "ana"}
-    return CliRunner().invoke(app, ["dlq", *args], env=env, catch_exceptions=False, **kw)
+def _cli(kafka: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
+    return support.cli(kafka, topo, tmp_path, *args, **kw)
 
 
 def test_list_matches_the_topic_exactly(kafka: Cluster, world: tuple[Topology, DlqReview]) -> None:
@@ -71,14 +69,14 @@ def test_list_matches_the_topic_exactly(kafka: Cluster, world: tuple[Topology, D
 
 
 def test_cli_list_json_is_the_same_set(
-    kafka: Cluster, world: tuple[Topology, DlqReview], tmp_path: object
+    kafka: Cluster, world: tuple[Topology, DlqReview], tmp_path: Path
 ) -> None:
     topo, _ = world
     main = _main(topo)
     seeded = support.seed(kafka, f"{main}.dlq", [support.letter(main) for _ in range(3)])
     result = _cli(kafka, topo, tmp_path, "list", "--queue", "operational", "--json")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    rows = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
     assert [r["id"] for r in rows] == sorted(str(i) for i in seeded)
     assert all(r["payload"]["meta"]["tenant_id"] == "acme" for r in rows)
 
@@ -126,7 +124,7 @@ def test_redrive_moves_bytes_back_and_hides_them(
     state = review.state()
     assert state[seeded[0]].action == "redrive"
     assert state[seeded[0]].redriven_to == main
-    audit = review.audit()
+    audit = review.audit().records
     assert [(a.action, a.actor, a.reason) for a in audit] == [("redrive", "ana", "fixed")]
     assert sorted(audit[0].ids) == sorted(str(i) for i in seeded[:2])
     with pytest.raises(DlqError, match="already handled"):
@@ -158,7 +156,7 @@ def test_release_writes_the_contract_record(
 
 
 def test_cli_purge_asks_and_audits(
-    kafka: Cluster, world: tuple[Topology, DlqReview], tmp_path: object
+    kafka: Cluster, world: tuple[Topology, DlqReview], tmp_path: Path
 ) -> None:
     topo, review = world
     main = _main(topo)
@@ -166,17 +164,17 @@ def test_cli_purge_asks_and_audits(
     zed = support.seed(kafka, f"{main}.dlq", [support.letter(main, tenant="zed")])
 
     refused = _cli(kafka, topo, tmp_path, "purge", "--tenant", "zed", "-r", "junk", input="n\n")
-    assert refused.exit_code == 1  # type: ignore[attr-defined]
+    assert refused.exit_code == 1
     assert len(review.dead_letters(review.topics())) == 2
 
     no_reason = _cli(kafka, topo, tmp_path, "purge", "--tenant", "zed", "--yes")
-    assert no_reason.exit_code == 2  # type: ignore[attr-defined]
+    assert no_reason.exit_code == 2
     bare = _cli(kafka, topo, tmp_path, "purge", "-r", "everything", "--yes")
-    assert bare.exit_code == 1  # type: ignore[attr-defined]
-    assert "--all" in bare.output  # type: ignore[attr-defined]
+    assert bare.exit_code == 1
+    assert "--all" in bare.output
 
     done = _cli(kafka, topo, tmp_path, "purge", "--tenant", "zed", "-r", "junk", input="y\n")
-    assert done.exit_code == 0, done.output  # type: ignore[attr-defined]
+    assert done.exit_code == 0, done.output
     assert [d.id for d in review.dead_letters(review.topics())] == acme
     assert review.state()[zed[0]].action == "discard"
     audit = [json.loads(m.value()) for m in kafka.drain(audit_topic(topo.namespace), expected=1)]
@@ -186,17 +184,17 @@ def test_cli_purge_asks_and_audits(
 
 
 def test_cli_redrive_dry_run_then_real(
-    kafka: Cluster, world: tuple[Topology, DlqReview], tmp_path: object
+    kafka: Cluster, world: tuple[Topology, DlqReview], tmp_path: Path
 ) -> None:
     topo, review = world
     main = _main(topo)
     seeded = support.seed(kafka, f"{main}.dlq", [support.letter(main)])
     before = kafka.end_offsets(main)
     dry = _cli(kafka, topo, tmp_path, "redrive", str(seeded[0]), "-r", "x", "--dry-run", "--json")
-    assert json.loads(dry.stdout)["moves"] == [{"id": str(seeded[0]), "to": main}]  # type: ignore[attr-defined]
+    assert json.loads(dry.stdout)["moves"] == [{"id": str(seeded[0]), "to": main}]
     assert kafka.end_offsets(main) == before
     real = _cli(kafka, topo, tmp_path, "redrive", str(seeded[0]), "-r", "handler fixed")
-    assert real.exit_code == 0, real.output  # type: ignore[attr-defined]
+    assert real.exit_code == 0, real.output
     # One record (the end offset also counts the transaction's commit marker).
     assert [m.value() for m in kafka.drain(main, expected=1)] == [review.get(seeded[0]).value]
     assert review.dead_letters(review.topics()) == []

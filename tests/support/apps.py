@@ -2,9 +2,12 @@
 
 Behaviour is steered by the booking id's prefix, so a test decides per event:
 ``ok-*`` succeeds, ``flaky-*`` fails its first attempt (retryable), ``perm-*`` raises
-`NonRetryableError`, ``slow-*`` takes 20 ms. Every attempt is recorded in the SQLite file
-named by ``FD_TEST_DB`` (event id, booking id, attempt, outcome, pid), which is how tests
-see what the processes did.
+`NonRetryableError`, ``slow-*`` takes 20 ms, ``fail-*`` fails every attempt (retryable),
+``block-*`` blocks the event loop for ``FD_TEST_BLOCK_SECONDS`` (a stuck loop), ``dep-*``
+fails its first attempt with an error naming a dependency (a breaker is learned). Every
+attempt is recorded in the SQLite file named by ``FD_TEST_DB`` (event id, booking id,
+attempt, outcome, pid), which is how tests see what the processes did. The ``tiered`` app
+fails every attempt through two tiers, then dead-letters.
 
 ``FD_TEST_CRASH_IN_HANDOFF=<marker file>`` kills the process with SIGKILL once, inside the
 first checkpoint transaction that carries a hand-off: after the retry/DLQ records were
@@ -65,11 +68,25 @@ def record(event_id: str, booking_id: str, attempt: int, outcome: str) -> None:
         db.commit()
 
 
+class ChannelManagerDown(ConnectionError):
+    """Names its dependency: the worker learns a circuit breaker for it."""
+
+    dependency = "channel-manager"
+
+
 @app.handler(BookingCreated, tiers=("1s",), max_attempts=2)
 async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
     kind = event.booking_id.split("-", 1)[0]
     if kind == "slow":
         await asyncio.sleep(0.02)
+    if kind == "block":
+        time.sleep(float(os.environ.get("FD_TEST_BLOCK_SECONDS", "5")))  # the loop stops
+    if kind == "dep" and ctx.attempt == 1:
+        record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
+        raise ChannelManagerDown("channel manager timed out")
+    if kind == "fail":
+        record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
+        raise ConnectionError("always down")
     if kind == "flaky" and ctx.attempt == 1:
         record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
         raise ConnectionError("transient")
@@ -77,6 +94,16 @@ async def on_booking(event: BookingCreated, ctx: frontdesk.Context) -> None:
         record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
         raise frontdesk.NonRetryableError("permanent")
     record(ctx.event_id, event.booking_id, ctx.attempt, "ok")
+
+
+tiered = frontdesk.App("tiered", queue="operational", config=app.config)
+"""Every attempt fails (retryably): an event goes through both tiers, then to the DLQ."""
+
+
+@tiered.handler(BookingCreated, tiers=("1s", "2s"), max_attempts=3)
+async def always_failing(event: BookingCreated, ctx: frontdesk.Context) -> None:
+    record(ctx.event_id, event.booking_id, ctx.attempt, "failed")
+    raise ConnectionError(f"attempt {ctx.attempt} fails")
 
 
 def _install_crash_in_handoff(marker: Path) -> None:
@@ -102,4 +129,4 @@ def _install_crash_in_handoff(marker: Path) -> None:
 if os.environ.get("FD_TEST_CRASH_IN_HANDOFF"):
     _install_crash_in_handoff(Path(os.environ["FD_TEST_CRASH_IN_HANDOFF"]))
 
-__all__ = ["Forward", "app"]
+__all__ = ["Forward", "app", "tiered"]

@@ -12,10 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import yaml
+from typer.testing import CliRunner, Result
 
 from frontdesk import headers as hdr
 from frontdesk.admin.topics import apply_topics, plan_topics
+from frontdesk.cli.main import app as cli_app
 from frontdesk.codec import encode
 from frontdesk.dlq import DeadLetter, DeadLetterId
 from frontdesk.events import BookingCreated, BookingStatus, Channel
@@ -144,9 +149,11 @@ def dead_letter(
     original_topic: str = "ns.pms.operational",
     offset: int = 0,
     at: datetime | None = None,
+    namespace: str | None = "ns",
     **kwargs: Any,
 ) -> DeadLetter:
-    """A `DeadLetter` as `list` would return it, without a broker (for unit tests)."""
+    """A `DeadLetter` as `list` would return it, without a broker (for unit tests): it sits
+    in ``<original_topic>.dlq`` of ``namespace``."""
     one = letter(original_topic, **kwargs)
     return DeadLetter(
         DeadLetterId(f"{original_topic}.dlq", 0, offset),
@@ -154,4 +161,24 @@ def dead_letter(
         one.key,
         one.value,
         tuple(one.headers),
+        namespace,
     )
+
+
+def write_topology(topology: Topology, path: Path) -> Path:
+    """The topology as a YAML file, as ``FRONTDESK_TOPOLOGY`` names it."""
+    path.write_text(yaml.safe_dump(topology.model_dump(mode="json", exclude_none=True)))
+    return path
+
+
+def frontdesk(cluster: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
+    """``frontdesk <args>`` in-process against ``cluster``, with ``topo`` written to a file
+    as an operator would have it; an uncaught exception fails the test."""
+    path = write_topology(topo, tmp_path / "topology.yaml")
+    env = {**cluster.env(), "FRONTDESK_TOPOLOGY": str(path), "USER": "ana"}
+    return CliRunner().invoke(cli_app, list(args), env=env, catch_exceptions=False, **kw)
+
+
+def cli(cluster: Cluster, topo: Topology, tmp_path: Path, *args: str, **kw: Any) -> Result:
+    """``frontdesk dlq <args>``, as `frontdesk` runs it."""
+    return frontdesk(cluster, topo, tmp_path, "dlq", *args, **kw)

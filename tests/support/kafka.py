@@ -19,6 +19,9 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from frontdesk.dlq.reader import read_ranges, reader_consumer
+from frontdesk.replay.source import plan_ranges
+
 
 def unique(prefix: str) -> str:
     """A topic/group name no other test (or earlier run on the same broker) uses."""
@@ -112,6 +115,17 @@ class Cluster:
         finally:
             consumer.close()
         return messages
+
+    def read_all(self, topic: str) -> list[Message]:
+        """Every committed record of ``topic`` up to its end now, without joining a group
+        (an empty list when the topic does not exist)."""
+        if topic not in self.admin.list_topics(timeout=30).topics:
+            return []
+        consumer = reader_consumer(self.config)
+        try:
+            return list(read_ranges(consumer, plan_ranges(consumer, [topic])))
+        finally:
+            consumer.close()
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         consumer = self.consumer()

@@ -26,6 +26,7 @@ def test_node_is_a_voter_of_a_three_node_quorum(secure: bool) -> None:
     text = render_node(
         ports, Path("/data/node-2/kraft"), secure=secure, node_id=2,
         controllers={1: 21010, 2: 21011, 3: 21012},
+        admin_password="0f2f2aa98de70b31" if secure else None,
     )  # fmt: skip
     props = _effective(text)
     assert props["node.id"] == "2"
@@ -42,4 +43,7 @@ def test_node_is_a_voter_of_a_three_node_quorum(secure: bool) -> None:
     assert "127.0.0.1:21011" in props["listeners"]
     if secure:
         assert props["inter.broker.listener.name"] == "INTERNAL"
-        assert "CLIENT:SASL_PLAINTEXT" in props["listener.security.protocol.map"]
+        # every listener of every node requires SASL, the controller quorum's too
+        assert props["listener.security.protocol.map"] == (
+            "CLIENT:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+        )

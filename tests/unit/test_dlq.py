@@ -28,7 +28,9 @@ def test_id_round_trips_and_sorts() -> None:
     assert sorted([DeadLetterId("a", 0, 10), DeadLetterId("a", 0, 9)])[0].offset == 9
 
 
-@pytest.mark.parametrize("text", ["", "topic", "t:1", "t:x:1", "t:1:-1", "bad topic:0:1", ":0:1"])
+@pytest.mark.parametrize(
+    "text", ["", "topic", "t:1", "t:x:1", "t:1:-1", "bad topic:0:1", ":0:1", "t:²:1", "t:0:\u0661"]
+)
 def test_bad_ids_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="invalid dead-letter id"):
         DeadLetterId.parse(text)
@@ -98,6 +100,23 @@ def test_tenant_ownership_is_strict() -> None:
     assert mismatch.claimed_tenants() == {"acme", "zed"}
     assert not mismatch.owned_by("acme")
     assert not mismatch.owned_by("zed")
+    # Where it sits decides: acme's own record in grand's dedicated DLQ is grand's, flagged.
+    planted = dead_letter("ns.tenant.grand.operational", tenant="acme")
+    assert not planted.owned_by("acme")
+    assert not planted.owned_by("grand")
+    assert DlqFilter(tenants=frozenset({"grand"})).matches(planted)
+    assert DlqFilter(tenants=frozenset({"acme"})).matches(planted)
+    assert (
+        planted.to_dict()["tenant_mismatch"] == "topic grand, key acme, header acme, payload acme"
+    )
+    # Two fd-tenant headers are two claims, whichever comes last.
+    mine = _dl(tenant="acme")
+    doubled = DeadLetter(
+        mine.id, T0, mine.key, mine.value, ((hdr.TENANT, b"zed"), *mine.headers), "ns"
+    )
+    assert doubled.tenancy.mismatch
+    # A record in a topic this topology does not name belongs to no tenant.
+    assert not dead_letter(MAIN, namespace=None, tenant="acme").owned_by("acme")
 
 
 def test_history_and_trace_id_come_from_headers() -> None:
@@ -125,11 +144,86 @@ def test_plan_moves_refuses_misroutes() -> None:
     assert plan_moves([dl], to=None, existing_topics={MAIN}, namespace="ns")[0].target == MAIN
     with pytest.raises(DlqError, match="does not exist"):
         plan_moves([dl], to=None, existing_topics=set(), namespace="ns")
-    with pytest.raises(DlqError, match="another DLQ"):
-        plan_moves([dl], to=f"{MAIN}.dlq", existing_topics={f"{MAIN}.dlq"}, namespace="ns")
-    other = "ns.tenant.grand.operational"
-    with pytest.raises(DlqError, match="belongs to tenant grand"):
-        plan_moves([dl], to=other, existing_topics={other}, namespace="ns")
+    tier = f"{MAIN}.retry.10s"
+    assert plan_moves([dl], to=tier, existing_topics={tier}, namespace="ns")[0].target == tier
+
+
+def test_redrive_target_comes_from_the_dlq_topic_not_the_header() -> None:
+    """A planted fd-original-topic is ignored: the target is the DLQ's own main topic."""
+    for planted in ("ns.frontdesk.dlq.state", "__consumer_offsets", "ns.frontdesk.held", "x"):
+        dl = dead_letter(MAIN, tenant="acme")
+        forged = DeadLetter(
+            dl.id,
+            dl.timestamp,
+            dl.key,
+            dl.value,
+            tuple((k, planted.encode() if k == hdr.ORIGINAL_TOPIC else v) for k, v in dl.headers),
+            "ns",
+        )
+        (move,) = plan_moves([forged], to=None, existing_topics={MAIN, planted}, namespace="ns")
+        assert move.target == MAIN
+
+
+@pytest.mark.parametrize(
+    ("to", "why"),
+    [
+        ("ns.pms.operational.dlq", "not a main or retry topic"),
+        ("ns.pms.operational.parked", "not a main or retry topic"),
+        ("ns.frontdesk.dlq.state", "not a main or retry topic"),
+        ("ns.frontdesk.held", "not a main or retry topic"),
+        ("ns.frontdesk.audit", "not a main or retry topic"),
+        ("__consumer_offsets", "not a main or retry topic"),
+        ("pms.operational", "not a main or retry topic"),  # another namespace
+        ("ns.tenant.grand.operational", "belongs to tenant grand"),
+        ("ns.pms.sync", "of queue sync"),
+        ("ns.pms.sync.retry.10s", "of queue sync"),
+    ],
+)
+def test_redrive_to_is_confined_to_the_same_queue_and_tenant(to: str, why: str) -> None:
+    dl = _dl(tenant="acme")
+    with pytest.raises(DlqError, match=why):
+        plan_moves([dl], to=to, existing_topics={to}, namespace="ns")
+
+
+def test_dedicated_dlq_refuses_other_tenants_topics() -> None:
+    grand = dead_letter("ns.tenant.grand.operational", tenant="grand")
+    with pytest.raises(DlqError, match="belongs to the pooled tenants"):
+        plan_moves([grand], to=MAIN, existing_topics={MAIN}, namespace="ns")
+    with pytest.raises(DlqError, match="is not a DLQ topic"):
+        plan_moves(
+            [dead_letter(MAIN, namespace=None)], to=None, existing_topics={MAIN}, namespace="ns"
+        )
+
+
+def test_a_mismatched_dead_letter_needs_the_topic_tenant_chosen() -> None:
+    """acme's record planted in grand's DLQ: refused, or redriven as grand's by choice."""
+    main = "ns.tenant.grand.operational"
+    planted = dead_letter(main, tenant="acme")
+    assert planted.tenancy.mismatch
+    assert planted.tenancy.owner == "grand"
+    assert planted.tenancy.describe() == "topic grand, key acme, header acme, payload acme"
+    with pytest.raises(DlqError, match=r"tenant mismatch .*--tenant-from-topic"):
+        plan_moves([planted], to=None, existing_topics={main}, namespace="ns")
+    (move,) = plan_moves(
+        [planted], to=None, existing_topics={main}, namespace="ns", tenant_from_topic=True
+    )
+    assert (move.target, move.tenant) == (main, "grand")
+    assert dict(redriven_headers(planted, T0, move.tenant))[hdr.TENANT] == b"grand"
+    pooled = _dl(tenant="zed", header_tenant="acme")
+    with pytest.raises(DlqError, match="pooled DLQ names no tenant"):
+        plan_moves(
+            [pooled], to=None, existing_topics={MAIN}, namespace="ns", tenant_from_topic=True
+        )
+
+
+def test_state_of_a_planted_dead_letter_releases_nothing() -> None:
+    """The runtime releases holds by the state record's key: a mismatched one carries none."""
+    planted = dead_letter("ns.tenant.grand.operational", tenant="acme")
+    state = StateRecord.of(planted, "discard", actor="a", reason="r", audit_id="x", at=T0)
+    assert (state.key, state.original_topic) == (None, "ns.tenant.grand.operational")
+    # Its audit entry names both tenants, so neither tenant's users see it on their page.
+    audit = AuditRecord.new("discard", [planted], actor="a", reason="r", at=T0)
+    assert audit.tenants == ["acme", "grand"]
 
 
 def test_a_reason_is_required() -> None:

@@ -65,3 +65,51 @@ def test_parse_topic_round_trips_with_a_namespace() -> None:
     assert parsed == naming.TopicName(QueueType.SYNC, "t1", "retry", "10s", "stg")
     assert parsed.main == "stg.tenant.t1.sync"
     assert naming.parse_topic("tenant.t1.sync", namespace="stg") is None
+
+
+def test_internal_state_topics_are_shared_for_the_pool_and_prefixed_for_a_tenant() -> None:
+    assert naming.held_topic() == "frontdesk.held"
+    assert naming.dlq_state_topic("stg") == "stg.frontdesk.dlq.state"
+    assert naming.held_topic("stg", "acme") == "stg.tenant.acme.frontdesk.held"
+    assert naming.dlq_state_topic(None, "acme") == "tenant.acme.frontdesk.dlq.state"
+    assert naming.audit_topic("stg") == "stg.frontdesk.audit"
+    # Under the tenant's prefix: its prefixed ACL covers them, and no other tenant's does.
+    assert naming.held_topic("stg", "t1").startswith(naming.tenant_prefix("t1", "stg"))
+    assert not naming.held_topic("stg", "t10").startswith(naming.tenant_prefix("t1", "stg"))
+    # Internal topics are not queue topics: prune and routing never take them for one.
+    assert naming.parse_topic("stg.tenant.acme.frontdesk.held", "stg") is None
+
+
+@pytest.mark.parametrize(
+    ("topic", "owner"),
+    [
+        ("stg.tenant.acme.operational", "acme"),
+        ("stg.tenant.acme.operational.retry.1m", "acme"),
+        ("stg.tenant.acme.frontdesk.held", "acme"),
+        ("stg.pms.operational", None),
+        ("stg.frontdesk.held", None),
+        ("tenant.acme.operational", None),  # another namespace's
+        ("stg.tenant.BAD.operational", None),
+        ("stg.tenant.acme", None),
+    ],
+)
+def test_state_owner_follows_the_topic_prefix(topic: str, owner: str | None) -> None:
+    assert naming.state_owner(topic, "stg") == owner
+
+
+def test_state_of_a_topic_lives_with_its_owner() -> None:
+    assert naming.held_topic_for("stg.tenant.acme.operational", "stg") == (
+        "stg.tenant.acme.frontdesk.held"
+    )
+    assert naming.held_topic_for("stg.pms.operational", "stg") == "stg.frontdesk.held"
+    assert naming.dlq_state_topic_for("tenant.acme.sync.dlq") == "tenant.acme.frontdesk.dlq.state"
+    assert naming.dlq_state_topic_for("pms.sync.dlq") == "frontdesk.dlq.state"
+
+
+def test_a_tenant_without_state_topics_of_its_own_keeps_its_state_in_the_shared_ones() -> None:
+    # A worker sees topics of a tenant its topology does not declare (a regex subscription):
+    # that tenant's state topics were never created, so its state stays in the shared ones.
+    known = {"acme"}
+    assert naming.state_owner("stg.tenant.acme.sync", "stg", known) == "acme"
+    assert naming.state_owner("stg.tenant.newco.sync", "stg", known) is None
+    assert naming.held_topic_for("stg.tenant.newco.sync", "stg", known) == "stg.frontdesk.held"

@@ -94,3 +94,21 @@ def test_urls_and_table_names() -> None:
         Outbox(TOPOLOGY, table="x; DROP TABLE y")
     with pytest.raises(TypeError, match="unsupported connection"):
         Outbox(TOPOLOGY).add(object(), booking())
+
+
+@pytest.mark.parametrize("command", ["status", "relay"])
+def test_a_missing_table_is_one_line_naming_the_fix(tmp_path: Path, command: str) -> None:
+    from typer.testing import CliRunner
+
+    from frontdesk.cli.main import app
+
+    db = f"sqlite:///{tmp_path / 'pms.db'}"
+    result = CliRunner().invoke(
+        app,
+        ["outbox", command, "--db", db],
+        env={"FRONTDESK_BOOTSTRAP_SERVERS": "127.0.0.1:1", "COLUMNS": "40"},
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "no such table: frontdesk_outbox" in result.output
+    assert "frontdesk outbox init --db ... --table frontdesk_outbox" in result.output

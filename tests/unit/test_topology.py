@@ -41,8 +41,8 @@ def test_topics_for_pooled_and_dedicated_tenants() -> None:
     # Parked topics (ordered events behind a held key) keep the main topic's partitions.
     assert by_name["tenant.big.sync.parked"].partitions == 2
     # 4 queues x (main + parked + dlq) + tiers (4+4+4+1), for the pool and one dedicated
-    # tenant, and the schemas topic.
-    assert len(by_name) == 2 * (4 * 3 + 13) + 1
+    # tenant, the dedicated tenant's own held-keys and DLQ state topics, and the schemas topic.
+    assert len(by_name) == 2 * (4 * 3 + 13) + 2 + 1
     schemas = by_name["frontdesk.schemas"]
     assert schemas.partitions == 1
     assert schemas.config == {
@@ -52,6 +52,21 @@ def test_topics_for_pooled_and_dedicated_tenants() -> None:
         "min.insync.replicas": "1",
         "unclean.leader.election.enable": "false",
     }
+
+
+def test_a_dedicated_tenant_has_compacted_state_topics_under_its_prefix() -> None:
+    topology = parse_topology("cluster: {namespace: ci-7}\n" + MINIMAL)
+    by_name = {t.name: t for t in topology.topics()}
+    for name in ("ci-7.tenant.big.frontdesk.held", "ci-7.tenant.big.frontdesk.dlq.state"):
+        spec = by_name[name]
+        assert spec.partitions == 1
+        assert spec.config["cleanup.policy"] == "compact"
+        assert spec.config["retention.ms"] == "-1"
+    # The pooled tenants' shared state topics are created on first use, not declared; no
+    # pooled tenant gets a copy of its own.
+    assert "ci-7.frontdesk.held" not in by_name
+    assert not any(n.startswith("ci-7.tenant.small.") for n in by_name)
+    assert topology.state_owners() == [None, "big"]
 
 
 def test_routing_follows_tenant_mode() -> None:

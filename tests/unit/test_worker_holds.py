@@ -20,6 +20,7 @@ from frontdesk.worker.holds import (
 from frontdesk.worker.policy import RetryPolicy
 
 TOPIC = "ns.pms.operational"
+"""With a table of namespace ``ns``, a pooled topic: its state is in the shared topics."""
 
 
 def held(table: HoldTable, key: bytes = b"acme/p1", event_id: str = "e1") -> Hold:
@@ -76,6 +77,29 @@ def test_a_redrive_to_another_topic_gives_the_key_up_too() -> None:
     away = {**back, "redriven_to": "ns.pms.fallback"}
     assert table.apply_dlq_state(json.dumps(away).encode()) == [hold]
     assert table.resolved(hold)
+
+
+def test_a_tenants_state_topic_reaches_only_that_tenants_holds() -> None:
+    """A dedicated tenant may write its own state topics: what it writes there must not
+    hold, resolve or release a pooled key or another tenant's."""
+    table = HoldTable("g", "ns")
+    pooled = held(table)  # on ns.pms.operational: its state is in the shared topics
+    own = table.create(
+        "ns.tenant.acme.operational", 0, b"acme/p1", event_id="e1",
+        event_type="BookingCreated", stage="dlq",
+    )  # fmt: skip
+    success = HolderStatus(pooled.hold_id, "e1", "succeeded", 1, "g").to_json()
+    assert table.apply_state(holder_key(pooled.hold_id), success, "acme") is None
+    assert not table.resolved(pooled)
+    release = json.dumps({"action": "release", "key": "acme/p1", "event_id": "e1"}).encode()
+    assert table.apply_dlq_state(release, "acme") == [own]
+    assert table.resolved(own)
+    assert not table.resolved(pooled), "acme's release names the key, not the pooled hold"
+    forged = Hold("g", TOPIC, 1, "other/p1", "h9", "e9", "BookingCreated", "dlq", 1)
+    table.apply_state(forged.state_key, forged.to_json(), "acme")
+    assert table.restore(TOPIC, 1) == []
+    table.apply_state(forged.state_key, forged.to_json(), None)
+    assert [h.key for h in table.restore(TOPIC, 1)] == ["other/p1"]
 
 
 def test_holds_of_other_groups_are_not_restored() -> None:

@@ -17,6 +17,7 @@ from frontdesk.admin.topics import apply_topics, plan_topics
 from frontdesk.topology import Topology
 from frontdesk.topology.model import parse_topology
 from frontdesk.worker import App, Worker, WorkerConfig
+from tests.support import dlq as dlq_support
 from tests.support.kafka import Cluster, unique
 
 TOPOLOGY = """
@@ -72,10 +73,7 @@ def apply_operational(kafka: Cluster, topology: Topology) -> None:
 
 def write_topology(topology: Topology, path: Path) -> Path:
     """The topology as a YAML file, for a worker subprocess (``FRONTDESK_TOPOLOGY``)."""
-    import yaml
-
-    path.write_text(yaml.safe_dump(topology.model_dump(mode="json", exclude_none=True)))
-    return path
+    return dlq_support.write_topology(topology, path)
 
 
 @asynccontextmanager
@@ -111,6 +109,23 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}")
         await asyncio.sleep(0.05)
+
+
+async def scrape_until(
+    port: int, done: Callable[[str], bool], timeout: float = 40, message: str = "metrics"
+) -> str:
+    """Scrape ``/metrics`` on ``port`` until ``done(text)``; the last text."""
+    from tests.support.http import scrape
+
+    text = ""
+
+    def check() -> bool:
+        nonlocal text
+        text = scrape(port)
+        return done(text)
+
+    await eventually(check, timeout, message)
+    return text
 
 
 def read_committed(
@@ -150,8 +165,25 @@ def header(msg: Message, name: str) -> str | None:
 REPO = Path(__file__).resolve().parents[3]
 
 
+def sample_group(topology: Topology) -> str:
+    """The consumer group of `tests.support.apps.app` (what `WorkerProcess` runs)."""
+    from tests.support.apps import app
+
+    return app.group_id(topology.namespace, None)
+
+
+async def settled(kafka: Cluster, group: str, *topics: str, timeout: float = 60) -> None:
+    """Wait until ``group`` committed every partition of ``topics`` to its end."""
+    await eventually(
+        lambda: all(kafka.committed(group, t) == kafka.end_offsets(t) for t in topics),
+        timeout=timeout,
+        message=f"offsets of {', '.join(topics)} committed to the end",
+    )
+
+
 class WorkerProcess:
-    """``python -m frontdesk.worker tests.support.apps:app`` as a subprocess, output to a file."""
+    """``python -m frontdesk.worker tests.support.apps:app`` (or ``target``) as a subprocess,
+    output to a file."""
 
     def __init__(
         self,
@@ -160,6 +192,7 @@ class WorkerProcess:
         tmp: Path,
         *args: str,
         env: dict[str, str] | None = None,
+        target: str = "tests.support.apps:app",
     ) -> None:
         import os
         import subprocess
@@ -177,7 +210,7 @@ class WorkerProcess:
         }
         self._out = self.log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk.worker", "tests.support.apps:app", *args],
+            [sys.executable, "-m", "frontdesk.worker", target, *args],
             cwd=REPO,
             env=full_env,
             stdout=self._out,
@@ -197,6 +230,10 @@ class WorkerProcess:
 
     def ok_ids(self) -> set[str]:
         return {r[0] for r in self.rows("SELECT event_id FROM attempts WHERE outcome = 'ok'")}
+
+    def ok_ids_by_booking(self) -> set[str]:
+        """Booking ids (what the tests steer the sample app with) handled successfully."""
+        return {r[0] for r in self.rows("SELECT booking_id FROM attempts WHERE outcome = 'ok'")}
 
     def stop(self, timeout: float = 60) -> int:
         import signal

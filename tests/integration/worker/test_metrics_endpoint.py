@@ -5,39 +5,12 @@ dispatches per reason, retry lateness and consumer lag.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
-from tests.integration.worker.harness import WorkerProcess, eventually, make_topology
+from tests.integration.worker.harness import WorkerProcess, make_topology, scrape_until
 from tests.support.events import booking, publish
+from tests.support.http import free_port, sample
 from tests.support.kafka import Cluster
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def scrape(port: int) -> str:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
-    except httpx.HTTPError:
-        return ""
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    """The value of the sample ``name`` whose labels include ``labels`` (summed if several)."""
-    found = None
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                found = (found or 0.0) + s.value
-    return found
 
 
 async def test_metrics_endpoint_serves_the_counters(kafka: Cluster, tmp_path: Path) -> None:
@@ -53,16 +26,13 @@ async def test_metrics_endpoint_serves_the_counters(kafka: Cluster, tmp_path: Pa
     publish(kafka.config, main, events)
     port = free_port()
     worker = WorkerProcess(kafka, topology, tmp_path, "--metrics-port", str(port))
-    text = ""
     try:
 
-        def complete() -> bool:
-            nonlocal text
-            text = scrape(port)
+        def complete(text: str) -> bool:
             handled = sample(text, "frontdesk_events_handled_total", tenant="beta")
             return handled == 1 and sample(text, "frontdesk_consumer_lag") is not None
 
-        await eventually(complete, timeout=40, message="metrics for every outcome")
+        text = await scrape_until(port, complete, message="metrics for every outcome")
     finally:
         assert worker.stop() == 0, worker.output()[-2000:]
 

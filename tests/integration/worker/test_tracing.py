@@ -1,5 +1,7 @@
 """Contract: the consumer span continues the producer's trace (``traceparent`` header), and
-a retried event carries the trace along, so one trace spans every attempt.
+a retried event carries the trace along, so one trace spans every attempt: attempt 2 is a
+child of the retry hand-off span, itself a child of attempt 1. (The same chain exported
+over OTLP, through both tiers to the DLQ: test_otlp_export.py.)
 """
 
 from __future__ import annotations
@@ -58,8 +60,13 @@ async def test_consumer_span_continues_the_producer_trace(kafka: Cluster) -> Non
     first, second = sorted(consumer_spans, key=lambda s: s.start_time or 0)
     assert first.context.trace_id == producer_trace
     assert second.context.trace_id == producer_trace, "the retry stays in the same trace"
+    (handoff,) = [s for s in exporter.get_finished_spans() if s.name.startswith("retry ")]
+    assert handoff.name == f"retry {main}.retry.1s"
+    assert handoff.kind is SpanKind.PRODUCER
+    assert handoff.parent is not None
+    assert handoff.parent.span_id == first.context.span_id, "the hand-off is attempt 1's child"
     assert second.parent is not None
-    assert second.parent.span_id == first.context.span_id, "attempt 2 is a child of attempt 1"
+    assert second.parent.span_id == handoff.context.span_id, "attempt 2 follows the hand-off"
     assert first.attributes is not None
     assert first.attributes["frontdesk.attempt"] == 1
     assert first.attributes["frontdesk.event_id"] == str(event.meta.event_id)
