@@ -96,9 +96,6 @@ def worker(
     overrides: dict[str, object] = {}
     if slot is not None:
         overrides["worker_id"] = worker_id or default_worker_id(slot)
-        # The slot's id is stable across restarts: as a static member, the restarted
-        # process takes its partitions back without waiting for the session timeout.
-        overrides["group_instance_id"] = overrides["worker_id"]
         if metrics_port is not None:
             metrics_port += slot
     elif worker_id is not None:

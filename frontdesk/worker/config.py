@@ -65,9 +65,10 @@ class WorkerConfig:
     group_instance_id: str | None = None
     """Static group membership (``group.instance.id``): a member that comes back under the
     same id within the session timeout takes its partitions back at once, with no
-    rebalance. The supervisor gives each slot its worker id. Caveat: a static member does
-    not leave the group when it stops, so its partitions wait for the session timeout
-    unless a process with the same id returns."""
+    rebalance. Off by default and not set by the supervisor: combined with the
+    cooperative-sticky assignor it left partitions of the group unassigned after repeated
+    SIGKILLs (docs/reliability.md). A static member also does not leave the group when it
+    stops, so its partitions wait for the session timeout unless the same id returns."""
     group_id: str | None = None
     """Consumer group; default ``[<ns>.][tenant.<id>.]frontdesk.<app>``."""
     tenant: str | None = None

@@ -7,9 +7,10 @@ started again after a back-off (doubling while it keeps crashing, reset once it 
 while). A slot's worker id is ``<host>-<supervisor pid>-<slot>``, the same across
 restarts, so its transactional id is too: the restarted process fences its dead
 predecessor and aborts any hand-off transaction it left open, instead of waiting for the
-transaction timeout. The slot's id is also its static group membership
-(``group.instance.id``): the restarted process takes the dead one's partitions back at
-once, instead of after the session timeout and two rebalances.
+transaction timeout. Slots are *not* static group members (``group.instance.id``): with
+librdkafka's cooperative-sticky assignor that left partitions unassigned after a series
+of kills (docs/reliability.md), so a dead slot's partitions still move after the session
+timeout.
 
 SIGTERM/SIGINT are forwarded to every child (each drains and commits); children still
 running after the grace period are killed.
