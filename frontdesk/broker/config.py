@@ -87,3 +87,45 @@ def _secure_listeners(ports: Ports, password: str) -> list[str]:
         "allow.everyone.if.no.acl.found=false",
         f"super.users=User:{user}",
     ]
+
+
+def render_node(
+    ports: Ports,
+    data_dir: Path,
+    *,
+    secure: bool,
+    node_id: int,
+    controllers: dict[int, int],
+    admin_password: str | None = None,
+) -> str:
+    """One node of a local multi-node cluster: the single-node text (same listeners, same
+    security) followed by what differs. Java's ``Properties`` keeps the last value of a
+    repeated key, so these lines override the single-node ones.
+
+    ``controllers`` maps every node id to its controller port: each node is a voter of a
+    static quorum (``controller.quorum.voters``), formatted with one cluster id.
+    """
+    voters = ",".join(f"{i}@127.0.0.1:{port}" for i, port in sorted(controllers.items()))
+    replicas = len(controllers)
+    min_isr = max(1, min(2, replicas - 1))
+    overrides = [
+        "",
+        f"# Node {node_id} of a local {replicas}-node cluster (frontdesk.broker.cluster).",
+        f"node.id={node_id}",
+        f"controller.quorum.voters={voters}",
+        f"offsets.topic.replication.factor={replicas}",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min_isr}",
+        f"share.coordinator.state.topic.replication.factor={replicas}",
+        f"share.coordinator.state.topic.min.isr={min_isr}",
+        f"default.replication.factor={replicas}",
+        f"min.insync.replicas={min_isr}",
+        "unclean.leader.election.enable=false",
+        # A crashed node is fenced and its leaderships moved after 6 s (default 9 s).
+        "broker.heartbeat.interval.ms=1000",
+        "broker.session.timeout.ms=6000",
+        # Leadership moves back to the preferred replica soon after a node returns.
+        "leader.imbalance.check.interval.seconds=10",
+    ]
+    single = render(ports, data_dir, secure=secure, admin_password=admin_password)
+    return single + "\n".join(overrides) + "\n"

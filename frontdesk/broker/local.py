@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -222,7 +222,31 @@ class LocalBroker:
         ensure_free(ports.controller, "controller listener", remedy=fixed)
         if ports.internal is not None:
             ensure_free(ports.internal, "internal listener", remedy=fixed)
-        properties = self._write_properties(ports, cluster.get("admin_password"))
+        say(f"starting Kafka {dist.version} on 127.0.0.1:{self.port}")
+        password = cluster.get("admin_password")
+        text = config.render(
+            ports, self.data_dir / "kraft", secure=self.secure, admin_password=password
+        )
+        proc, state = self.launch(dist, text, password)
+        try:
+            self._wait_ready(proc, state, timeout)
+        except BaseException:
+            self._kill(proc.pid)
+            raise
+        self.save_state(state)
+        return state
+
+    def launch(
+        self,
+        dist: jars.Distribution,
+        properties_text: str,
+        admin_password: str | None,
+        jvm_options: Sequence[str] = (),
+    ) -> tuple[subprocess.Popen[bytes], BrokerState]:
+        """Write ``server.properties`` and the log config, start the JVM and return at once
+        (the caller waits for readiness, then `save_state`). ``jvm_options`` come last, so
+        they override the defaults (the JVM keeps the last -Xmx)."""
+        properties = self.write_properties(properties_text)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log4j = self.data_dir / "log4j2.properties"
         log4j.write_bytes(
@@ -231,6 +255,7 @@ class LocalBroker:
         cmd = [
             "java",
             *_JVM_OPTS,
+            *jvm_options,
             f"-Dlog4j2.configurationFile={log4j}",
             f"-Dkafka.logs.dir={self.log_dir}",
             "-cp",
@@ -238,7 +263,6 @@ class LocalBroker:
             "kafka.Kafka",
             str(properties),
         ]
-        say(f"starting Kafka {dist.version} on 127.0.0.1:{self.port}")
         with self.stdout_log.open("ab") as out:
             # Own session: the broker outlives the CLI command that started it.
             proc = subprocess.Popen(
@@ -254,25 +278,20 @@ class LocalBroker:
             data_dir=str(self.data_dir),
             started_at=time.time(),
             admin_user=config.ADMIN_USER if self.secure else None,
-            admin_password=cluster.get("admin_password"),
+            admin_password=admin_password,
         )
-        try:
-            self._wait_ready(proc, state, timeout)
-        except BaseException:
-            self._kill(proc.pid)
-            raise
+        return proc, state
+
+    def save_state(self, state: BrokerState) -> None:
+        """Record a broker that answers (what `status` reads)."""
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self.state_file.chmod(0o600)
-        return state
 
-    def _write_properties(self, ports: config.Ports, admin_password: str | None) -> Path:
-        """Render ``server.properties``; 0600, since in secure mode it holds the node's secret."""
+    def write_properties(self, text: str) -> Path:
+        """Write ``server.properties``; 0600, since in secure mode it holds the node's secret."""
         properties = self.data_dir / "server.properties"
         properties.touch(mode=0o600)
         properties.chmod(0o600)
-        text = config.render(
-            ports, self.data_dir / "kraft", secure=self.secure, admin_password=admin_password
-        )
         properties.write_text(text)
         return properties
 
@@ -283,9 +302,7 @@ class LocalBroker:
             return cluster
         say("formatting storage")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
-        if cluster_id.startswith("-"):  # the formatter would read it as an option
-            cluster_id = "A" + cluster_id[1:]
+        cluster_id = self.new_cluster_id()
         cluster = {
             "cluster_id": cluster_id,
             "secure": self.secure,
@@ -296,20 +313,41 @@ class LocalBroker:
         if self.secure:
             cluster["admin_password"] = self.admin_password or secrets.token_hex(16)
         ports = config.Ports(self.port, cluster["controller_port"], cluster["internal_port"])
-        properties = self._write_properties(ports, cluster.get("admin_password"))
+        password = cluster.get("admin_password")
+        properties = self.write_properties(
+            config.render(
+                ports, self.data_dir / "kraft", secure=self.secure, admin_password=password
+            )
+        )
+        self.format_storage(dist, cluster_id, properties, cluster.get("admin_password"))
+        self.cluster_file.write_text(json.dumps(cluster, indent=2))
+        self.cluster_file.chmod(0o600)
+        return cluster
+
+    @staticmethod
+    def new_cluster_id() -> str:
+        """URL-safe base64 of 16 random bytes, as ``kafka-storage random-uuid`` makes."""
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        if cluster_id.startswith("-"):  # the formatter would read it as an option
+            cluster_id = "A" + cluster_id[1:]
+        return cluster_id
+
+    @staticmethod
+    def format_storage(
+        dist: jars.Distribution, cluster_id: str, properties: Path, admin_password: str | None
+    ) -> None:
+        """Format the log dirs ``properties`` names; with a password, the SCRAM admin user
+        is created in the bootstrap metadata (secure mode)."""
         cmd = [
             "java", "-Xmx256m", "-cp", dist.classpath, "kafka.tools.StorageTool", "format",
             "-t", cluster_id, "-c", str(properties),
         ]  # fmt: skip
-        if self.secure:
-            password = cluster["admin_password"]
-            cmd += ["--add-scram", f"SCRAM-SHA-512=[name={config.ADMIN_USER},password={password}]"]
+        if admin_password is not None:
+            user = f"name={config.ADMIN_USER},password={admin_password}"
+            cmd += ["--add-scram", f"SCRAM-SHA-512=[{user}]"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise BrokerError(f"formatting {self.data_dir} failed:\n{proc.stdout}{proc.stderr}")
-        self.cluster_file.write_text(json.dumps(cluster, indent=2))
-        self.cluster_file.chmod(0o600)
-        return cluster
+            raise BrokerError(f"formatting {properties.parent} failed:\n{proc.stdout}{proc.stderr}")
 
     def _wait_ready(
         self, proc: subprocess.Popen[bytes], state: BrokerState, timeout: float

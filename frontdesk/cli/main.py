@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from frontdesk.cli import bench, broker, console, dlq, lag, outbox, replay, schemas, topics
+from frontdesk.cli import (
+    bench,
+    broker,
+    cluster,
+    console,
+    dlq,
+    lag,
+    outbox,
+    replay,
+    schemas,
+    topics,
+)
 from frontdesk.cli.demo import demo
 from frontdesk.cli.produce import produce
 from frontdesk.cli.simulate import simulate
@@ -17,6 +28,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(broker.app, name="broker")
+app.add_typer(cluster.app, name="cluster")
 app.add_typer(topics.app, name="topics")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(bench.app, name="bench")

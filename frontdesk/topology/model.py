@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -86,6 +86,10 @@ class _Strict(BaseModel):
 class ClusterSpec(_Strict):
     replication_factor: int = Field(default=1, ge=1)
     """1 only suits the single local broker; production files raise it to 3."""
+    min_insync_replicas: int | None = Field(default=None, ge=1)
+    """Replicas that must have a record before an ``acks=all`` send is acknowledged; a
+    partition with fewer in sync refuses writes rather than risk losing them. Default: 2
+    with three or more replicas (one node may be down), else 1."""
     namespace: str | None = None
     """Prefix for every topic name, so environments can share one cluster."""
 
@@ -93,6 +97,24 @@ class ClusterSpec(_Strict):
     @classmethod
     def _valid_namespace(cls, value: str | None) -> str | None:
         return None if value is None else naming.validate_namespace(value)
+
+    @model_validator(mode="after")
+    def _isr_fits(self) -> ClusterSpec:
+        if self.min_insync_replicas is not None and (
+            self.min_insync_replicas > self.replication_factor
+        ):
+            raise ValueError(
+                f"min_insync_replicas ({self.min_insync_replicas}) cannot exceed "
+                f"replication_factor ({self.replication_factor}): no write would succeed"
+            )
+        return self
+
+    def topic_config(self) -> dict[str, str]:
+        """Durability settings every topic gets (``frontdesk topics apply`` sets them):
+        the in-sync floor, and never electing an out-of-sync replica as leader (which
+        would drop acknowledged records)."""
+        isr = self.min_insync_replicas or (2 if self.replication_factor >= 3 else 1)
+        return {"min.insync.replicas": str(isr), "unclean.leader.election.enable": "false"}
 
 
 class RetrySpec(_Strict):
@@ -390,7 +412,8 @@ class Topology(_Strict):
                 # its own worker needs no ACL beyond the tenant's.
                 specs.extend(state_specs(self.namespace, owner.id, rf))
         specs.append(self.schemas_topic())
-        return specs
+        durability = self.cluster.topic_config()
+        return [replace(spec, config={**durability, **spec.config}) for spec in specs]
 
     def max_message_bytes(self) -> dict[str, int]:
         """Each declared topic's ``max.message.bytes`` (the broker's default where unset)."""

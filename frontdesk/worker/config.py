@@ -62,6 +62,13 @@ class WorkerConfig:
     """A new group starts at the oldest retained event: nothing is skipped silently."""
     worker_id: str | None = None
     """Unique per process; names the transactional id. Default: see `default_worker_id`."""
+    group_instance_id: str | None = None
+    """Static group membership (``group.instance.id``): a member that comes back under the
+    same id within the session timeout takes its partitions back at once, with no
+    rebalance. Off by default and not set by the supervisor: combined with the
+    cooperative-sticky assignor it left partitions of the group unassigned after repeated
+    SIGKILLs (docs/reliability.md). A static member also does not leave the group when it
+    stops, so its partitions wait for the session timeout unless the same id returns."""
     group_id: str | None = None
     """Consumer group; default ``[<ns>.][tenant.<id>.]frontdesk.<app>``."""
     tenant: str | None = None

@@ -421,6 +421,8 @@ class Worker(ProcessingMixin):
             "session.timeout.ms": self.config.session_timeout_ms,
             **self.config.consumer_overrides,
         }
+        if self.config.group_instance_id is not None:
+            consumer_conf["group.instance.id"] = self.config.group_instance_id
         self._consumer = Consumer(consumer_conf, logger=logging.getLogger("frontdesk.kafka"))
         # Versions newer than this worker ships are read through the published schemas.
         self._schema_reader = SchemaTopicReader(

@@ -7,7 +7,10 @@ started again after a back-off (doubling while it keeps crashing, reset once it 
 while). A slot's worker id is ``<host>-<supervisor pid>-<slot>``, the same across
 restarts, so its transactional id is too: the restarted process fences its dead
 predecessor and aborts any hand-off transaction it left open, instead of waiting for the
-transaction timeout.
+transaction timeout. Slots are *not* static group members (``group.instance.id``): with
+librdkafka's cooperative-sticky assignor that left partitions unassigned after a series
+of kills (docs/reliability.md), so a dead slot's partitions still move after the session
+timeout.
 
 SIGTERM/SIGINT are forwarded to every child (each drains and commits); children still
 running after the grace period are killed.
@@ -26,8 +29,10 @@ from types import FrameType
 
 log = logging.getLogger("frontdesk.supervisor")
 
-STABLE_AFTER = 30.0
-"""A child that ran this long is considered healthy again: its back-off resets."""
+STABLE_AFTER = 5.0
+"""A child that ran this long had started (a worker is up in 2-3 s): its back-off resets,
+so a slot killed from outside comes back after the first short delay, and only a child
+that dies while starting (a crash loop) waits longer and longer."""
 
 
 @dataclass
@@ -111,9 +116,9 @@ class Supervisor:
                 self._start(slot)
             return
         code = process.poll()
+        if now - slot.started > STABLE_AFTER:
+            slot.backoff = 0.5
         if code is None:
-            if now - slot.started > STABLE_AFTER:
-                slot.backoff = 0.5
             return
         slot.exits.append(code)
         slot.process = None

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from frontdesk.broker import BrokerError, LocalBroker
+from frontdesk.broker.cluster import LocalCluster
 from tests.reliability import report
+from tests.reliability.multinode import restore
 
 HERE = Path(__file__).parent
 
@@ -52,3 +54,27 @@ def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def three_node_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A 3-node KRaft cluster (each node broker and controller voter, free ports) started
+    once for the cluster scenarios; each scenario gets it with every node running."""
+    nodes = LocalCluster(tmp_path_factory.mktemp("cluster3"), nodes=3, port=0)
+    try:
+        nodes.start(timeout=180)
+    except BrokerError as exc:
+        nodes.stop()
+        pytest.fail(f"could not start the 3-node cluster: {exc}", False)
+    try:
+        yield nodes
+    finally:
+        nodes.stop()
+
+
+@pytest.fixture
+def cluster3(three_node_cluster: LocalCluster) -> LocalCluster:
+    """The session's 3-node cluster, every node running (a node an earlier scenario left
+    down is started again)."""
+    restore(three_node_cluster)
+    return three_node_cluster

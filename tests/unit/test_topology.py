@@ -45,7 +45,13 @@ def test_topics_for_pooled_and_dedicated_tenants() -> None:
     assert len(by_name) == 2 * (4 * 3 + 13) + 2 + 1
     schemas = by_name["frontdesk.schemas"]
     assert schemas.partitions == 1
-    assert schemas.config == {"cleanup.policy": "compact", "retention.ms": "-1"}
+    assert schemas.config == {
+        "cleanup.policy": "compact",
+        "retention.ms": "-1",
+        # replication factor 1: a single in-sync replica; never an unclean leader
+        "min.insync.replicas": "1",
+        "unclean.leader.election.enable": "false",
+    }
 
 
 def test_a_dedicated_tenant_has_compacted_state_topics_under_its_prefix() -> None:
@@ -69,6 +75,28 @@ def test_routing_follows_tenant_mode() -> None:
     assert topology.main_topic_for(QueueType.SYNC, "big") == "tenant.big.sync"
     assert topology.main_topic_for(QueueType.SYNC, "unlisted") == "pms.sync"
     assert topology.main_topics(QueueType.SYNC) == ["pms.sync", "tenant.big.sync"]
+
+
+@pytest.mark.parametrize(
+    ("cluster", "isr"),
+    [
+        ("{replication_factor: 3}", "2"),
+        ("{replication_factor: 2}", "1"),
+        ("{replication_factor: 5, min_insync_replicas: 3}", "3"),
+        ("{}", "1"),
+    ],
+)
+def test_cluster_section_sets_durability_on_every_topic(cluster: str, isr: str) -> None:
+    topology = parse_topology(f"cluster: {cluster}\n" + MINIMAL)
+    for topic in topology.topics():
+        assert topic.config["min.insync.replicas"] == isr, topic.name
+        assert topic.config["unclean.leader.election.enable"] == "false", topic.name
+
+
+def test_min_insync_above_replication_factor_is_refused() -> None:
+    text = "cluster: {replication_factor: 3, min_insync_replicas: 4}\n" + MINIMAL
+    with pytest.raises(TopologyError, match="cannot exceed replication_factor"):
+        parse_topology(text)
 
 
 def test_namespace_prefixes_every_topic() -> None:

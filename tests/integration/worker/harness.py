@@ -50,10 +50,15 @@ def make_topology(
     tiers: str = "1s, 2s",
     dedicated: tuple[str, ...] = (),
     apply: bool = True,
+    replication_factor: int = 1,
 ) -> Topology:
     """A topology in a fresh namespace with the operational queue's topics created."""
     tenants = ", ".join(f"{{id: {t}, mode: dedicated}}" for t in dedicated)
-    text = TOPOLOGY.format(ns=unique("wk"), partitions=partitions, tiers=tiers, tenants=tenants)
+    ns = unique("wk")
+    text = TOPOLOGY.format(ns=ns, partitions=partitions, tiers=tiers, tenants=tenants)
+    text = text.replace(
+        f"{{namespace: {ns}}}", f"{{namespace: {ns}, replication_factor: {replication_factor}}}"
+    )
     topology = parse_topology(text)
     if apply:
         apply_operational(kafka, topology)
