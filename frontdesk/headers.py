@@ -107,12 +107,12 @@ Headers = list[tuple[str, bytes]]
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
 
 
-def whole_number(text: str | None) -> int | None:
-    """``text`` as the runtime writes counts and times (ASCII digits), else ``None``.
-
-    Stricter than ``int``, which also takes blanks, ``_`` and other scripts' digits.
-    """
-    if text is None or _WHOLE_NUMBER.fullmatch(text) is None:
+def whole_number(text: object) -> int | None:
+    """``text`` as the runtime writes counts, offsets and times (1-19 ASCII digits), else
+    ``None``. Headers and review records are whatever their writer chose: ``int`` also takes
+    blanks, ``_`` and other scripts' digits (``str.isdigit`` even ``²``, which ``int`` then
+    refuses), and a 5000-digit number is over ``int``'s limit."""
+    if not isinstance(text, str) or _WHOLE_NUMBER.fullmatch(text) is None:
         return None
     return int(text)
 

@@ -28,8 +28,6 @@ STALE_AFTER = 15.0
 """A loop that has not beaten for this many seconds is taken for stuck."""
 BEAT_INTERVAL = 1.0
 """How often a loop beats (well inside `STALE_AFTER`)."""
-WHOLE = "*"
-"""The halt scope meaning the whole process (not one tenant)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +40,9 @@ class HealthState:
     """What a process reports about itself; thread-safe, updated by the process.
 
     ``beat()`` from its loop; ``check(name, ok, detail)`` for each readiness condition
-    (a check never set does not count); ``halt(scope, reason)``/``resume(scope)`` for a
-    halted tenant, or the whole process with ``scope=WHOLE``. Only a whole-process halt
-    makes it unready: a worker with one halted tenant still serves the others.
+    (a check never set does not count); ``halt(tenant, reason)``/``resume(tenant)`` for a
+    tenant the DLQ budget halted. A halted tenant is listed but does not make the process
+    unready: the worker still serves every other tenant.
     """
 
     def __init__(
@@ -64,13 +62,13 @@ class HealthState:
         with self._lock:
             self._checks[name] = Check(ok, detail)
 
-    def halt(self, scope: str, reason: str) -> None:
+    def halt(self, tenant: str, reason: str) -> None:
         with self._lock:
-            self._halted[scope] = reason
+            self._halted[tenant] = reason
 
-    def resume(self, scope: str) -> None:
+    def resume(self, tenant: str) -> None:
         with self._lock:
-            self._halted.pop(scope, None)
+            self._halted.pop(tenant, None)
 
     def live(self) -> tuple[bool, dict[str, Any]]:
         """Whether the loop beat within `stale_after`, and the JSON body saying so."""
@@ -88,20 +86,17 @@ class HealthState:
         return ok, body
 
     def ready(self) -> tuple[bool, dict[str, Any]]:
-        """Alive, every check holding and not halted as a whole; the JSON body."""
+        """Alive and every check holding; the JSON body (halted tenants listed)."""
         live, _ = self.live()
         with self._lock:
             checks = dict(self._checks)
             halted = dict(self._halted)
-        ok = live and all(c.ok for c in checks.values()) and WHOLE not in halted
+        ok = live and all(c.ok for c in checks.values())
         body = {
             "status": "ok" if ok else "unavailable",
             "live": live,
             "checks": {name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},
-            "halted": {
-                "all": halted.get(WHOLE),
-                "tenants": {s: r for s, r in sorted(halted.items()) if s != WHOLE},
-            },
+            "halted": {"tenants": dict(sorted(halted.items()))},
         }
         return ok, body
 
@@ -170,4 +165,4 @@ class HealthServer:
         self._server.server_close()
 
 
-__all__ = ["BEAT_INTERVAL", "STALE_AFTER", "WHOLE", "Check", "HealthServer", "HealthState"]
+__all__ = ["BEAT_INTERVAL", "STALE_AFTER", "Check", "HealthServer", "HealthState"]

@@ -9,7 +9,6 @@ cannot, so a poison record can be inspected exactly as it arrived.
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -38,16 +37,6 @@ class Decoded:
 
 def _text(raw: bytes | None) -> str | None:
     return None if raw is None else raw.decode("utf-8", errors="replace")
-
-
-_WHOLE = re.compile(r"[0-9]{1,19}")
-
-
-def whole_number(text: Any) -> int | None:
-    """``text`` as an int if it is 1-19 ASCII digits, else None. Headers are whatever the
-    record's writer chose: ``str.isdigit`` also accepts ``²`` and ``٣``, which ``int``
-    then refuses, and a 5000-digit number is over ``int``'s limit."""
-    return int(text) if isinstance(text, str) and _WHOLE.fullmatch(text) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +150,7 @@ class DeadLetter:
 
     @property
     def attempt(self) -> int | None:
-        return whole_number(self.header(hdr.ATTEMPT))
+        return hdr.whole_number(self.header(hdr.ATTEMPT))
 
     @property
     def key_text(self) -> str | None:
@@ -171,7 +160,7 @@ class DeadLetter:
         """What the headers say about the event's failures, times as aware datetimes."""
 
         def when(name: str) -> datetime | None:
-            ms = whole_number(self.header(name))
+            ms = hdr.whole_number(self.header(name))
             return from_millis(ms) if ms is not None else None
 
         return {

@@ -34,10 +34,11 @@ from typing import Any, Literal, TypeVar
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from frontdesk import headers as hdr
 from frontdesk import naming
 from frontdesk.admin.ensure import create_missing
 from frontdesk.dlq.ids import DeadLetterId
-from frontdesk.dlq.model import DeadLetter, whole_number
+from frontdesk.dlq.model import DeadLetter
 from frontdesk.dlq.reader import read_ranges, reader_consumer
 from frontdesk.replay.source import PartitionRange, watermarks
 from frontdesk.topology import audit_spec, dlq_state_spec
@@ -169,8 +170,8 @@ class StateRecord:
             event_type=dead_letter.event_type,
             event_id=dead_letter.event_id,
             original_topic=tenancy.topic.main if tenancy.topic is not None else None,
-            original_partition=whole_number(history["original_partition"]),
-            original_offset=whole_number(history["original_offset"]),
+            original_partition=hdr.whole_number(history["original_partition"]),
+            original_offset=hdr.whole_number(history["original_offset"]),
             key=dead_letter.key_text if trusted else None,
             redriven_to=redriven_to,
         )

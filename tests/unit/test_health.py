@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from frontdesk.health import WHOLE, HealthServer, HealthState
+from frontdesk.health import HealthServer, HealthState
 
 
 class Clock:
@@ -57,14 +57,11 @@ def test_readiness_follows_checks_and_whole_process_halts() -> None:
     state.halt("acme", "DLQ budget of acme exceeded")
     ok, body = state.ready()
     assert ok, "one halted tenant does not stop the others being served"
-    assert body["halted"] == {"all": None, "tenants": {"acme": "DLQ budget of acme exceeded"}}
-    state.halt(WHOLE, "DLQ budget exceeded")
-    ok, body = state.ready()
-    assert not ok
-    assert body["halted"]["all"] == "DLQ budget exceeded"
-    state.resume(WHOLE)
+    assert body["halted"] == {"tenants": {"acme": "DLQ budget of acme exceeded"}}
     state.resume("acme")
-    assert state.ready()[0]
+    ok, body = state.ready()
+    assert ok
+    assert body["halted"] == {"tenants": {}}
     clock.now += 6
     ok, body = state.ready()
     assert not ok
