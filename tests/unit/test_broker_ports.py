@@ -72,4 +72,5 @@ def test_a_free_port_passes() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    ensure_free(port, "client listener", wait=0)
+    ensure_free(port, "client listener", wait=0)  # raises PortInUseError if not free
+    assert can_listen(port)

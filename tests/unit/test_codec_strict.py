@@ -39,7 +39,7 @@ from tests.support.wire import (
 REGISTRY = default_registry()
 
 
-def _malformed(data: bytes, field: str) -> MalformedEventError:
+def assert_malformed(data: bytes, field: str) -> MalformedEventError:
     with pytest.raises(MalformedEventError) as caught:
         decode(data)
     assert caught.value.reason == "malformed"
@@ -57,15 +57,15 @@ def _booking_fields() -> tuple[bytes, dict[str, tuple[int, int]]]:
 
 def test_f1_negative_enum_index() -> None:
     data, spans = _booking_fields()
-    _malformed(replace(data, spans["status"], varint(-1)), "status")
-    _malformed(replace(data, spans["status"], varint(3)), "status")
+    assert_malformed(replace(data, spans["status"], varint(-1)), "status")
+    assert_malformed(replace(data, spans["status"], varint(3)), "status")
 
 
 def test_f2_negative_union_index() -> None:
     data, spans = _booking_fields()
     start, _ = spans["unit_id"]
-    _malformed(data[:start] + varint(-1) + data[start + 1 :], "unit_id")
-    _malformed(data[:start] + varint(2) + data[start + 1 :], "unit_id")
+    assert_malformed(data[:start] + varint(-1) + data[start + 1 :], "unit_id")
+    assert_malformed(data[:start] + varint(2) + data[start + 1 :], "unit_id")
 
 
 def test_f3_boolean_byte_other_than_0_or_1() -> None:
@@ -80,8 +80,8 @@ def test_f3_boolean_byte_other_than_0_or_1() -> None:
 
 def test_f4_overlong_varints() -> None:
     data, spans = _booking_fields()
-    _malformed(replace(data, spans["adults"], overlong(2, 6)), "adults")  # int: over 5 bytes
-    _malformed(replace(data, spans["adults"], varint(2**31)), "adults")  # int out of range
+    assert_malformed(replace(data, spans["adults"], overlong(2, 6)), "adults")  # int: over 5 bytes
+    assert_malformed(replace(data, spans["adults"], varint(2**31)), "adults")  # int out of range
     assert decode(replace(data, spans["adults"], overlong(2, 5))).adults == 2  # as Java
     meta_long = {"type": "record", "name": "R", "fields": [{"name": "n", "type": "long"}]}
     check = compile_check(meta_long)
@@ -104,7 +104,7 @@ def test_f5_malformed_uuid(bad: str) -> None:
     data, _ = _booking_fields()
     good = data[10:][1:37]
     assert len(bad) == 36
-    _malformed(data.replace(good, bad.encode(), 1), "meta.event_id")
+    assert_malformed(data.replace(good, bad.encode(), 1), "meta.event_id")
 
 
 def test_uuid_in_either_case_reads_as_java_reads_it() -> None:
@@ -115,27 +115,27 @@ def test_uuid_in_either_case_reads_as_java_reads_it() -> None:
 
 def test_f6_zero_length_decimal() -> None:
     data, spans = _booking_fields()
-    _malformed(replace(data, spans["total_amount"], varint(0)), "total_amount")
+    assert_malformed(replace(data, spans["total_amount"], varint(0)), "total_amount")
 
 
 def test_decimal_longer_than_its_precision_needs() -> None:
     data, spans = _booking_fields()
     limit = decimal_max_bytes(12)
     assert limit == 6
-    error = _malformed(
+    error = assert_malformed(
         replace(data, spans["total_amount"], varint(limit + 1) + b"\x01" * (limit + 1)),
         "total_amount",
     )
     assert "over the limit of 6" in str(error)
     huge = replace(data, spans["total_amount"], varint(1_000_000) + b"\x01" * 1_000_000)
-    _malformed(huge, "total_amount")  # refused before any of it is read
+    assert_malformed(huge, "total_amount")  # refused before any of it is read
 
 
 def test_string_over_the_default_limit() -> None:
     data, spans = _booking_fields()
     value = b"x" * (DEFAULT_MAX_LENGTH + 1)
-    _malformed(replace(data, spans["guest_name"], varint(len(value)) + value), "guest_name")
-    _malformed(replace(data, spans["guest_name"], varint(-5)), "guest_name")
+    assert_malformed(replace(data, spans["guest_name"], varint(len(value)) + value), "guest_name")
+    assert_malformed(replace(data, spans["guest_name"], varint(-5)), "guest_name")
 
 
 def test_contract_limits_on_fields() -> None:
@@ -193,7 +193,7 @@ def test_mutations_java_rejects_are_rejected(data: st.DataObject) -> None:
     datum = sample_event(version, random.Random(data.draw(st.integers(0, 2**32))))
     mutated, field = mutate(version, datum, lambda lo, hi: data.draw(st.integers(lo, hi)))
     if version is REGISTRY.latest(version.event_type):
-        _malformed(mutated, field["name"])
+        assert_malformed(mutated, field["name"])
     else:
         with pytest.raises(MalformedEventError):
             decode(mutated)
